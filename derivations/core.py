@@ -1,0 +1,466 @@
+"""Derivations as values, and the checker that proves every step.
+
+A :class:`Derivation` is an ordered tuple of :class:`Step` s. Each step carries an expression
+and the relation it claims to the step before it; :func:`Derivation.verify` checks every claim:
+
+* ``"def"``     a starting point (a definition or a model assumption); nothing to check.
+* ``"="``       ``previous == expr``; ``"<="``, ``">="``, ``"<"``, ``">"``: ``previous REL expr``.
+* ``"holds"``   ``expr`` is a relational (``Eq``, ``Lt``, ...) that must hold on the domain; it
+                does not move the chain.
+* ``"solves"``  ``expr`` is ``Eq(unknown, value)`` and ``value`` satisfies the previous equation
+                (an ``Eq`` or an expression equal to zero); the chain continues from ``value``.
+* ``"stationary"`` ``expr`` is ``Eq(g, 0)`` with ``g == d previous / d wrt`` — the first-order
+                condition (Euler–Lagrange for a Lagrangian without a derivative term).
+
+Equalities are checked symbolically first by a ladder of cheap canonical forms; where SymPy
+cannot decide, by agreement at many random points of the declared domain in 30-digit
+arithmetic (``mpmath``; integrals by ``mpmath.quad``). Inequalities are checked at random points.
+Symbols are sampled from their assumptions, or from an explicit ``domain``; a symbolic upper
+bound of a ``Sum``/``Product`` (``G`` pixels, ``d`` dimensions) is drawn as a small integer and
+the indexed entries are sampled per index.
+
+Source of the method: the random-point identity test of Schwartz–Zippel, carried to analytic
+expressions (as in computer-algebra zero-equivalence testing).
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.pycode import MpmathPrinter
+
+__all__ = [
+    "Derivation",
+    "DerivationError",
+    "Step",
+    "StepReport",
+    "Verification",
+    "derivation",
+    "lazy_exports",
+    "registered",
+]
+
+CHAIN_RELATIONS = ("=", "<=", ">=", "<", ">")
+RELATIONS = ("def", *CHAIN_RELATIONS, "holds", "solves", "stationary")
+
+DIGITS = 30  # working precision of numeric checks
+QUADRATURE_DIGITS = 20  # working precision where an integral is evaluated by quadrature
+TOLERANCE = mpmath.mpf(10) ** -12  # relative agreement demanded at a point
+POINTS = 12  # random points for an algebraic step
+POINTS_WITH_INTEGRALS = 4  # integrals are evaluated by quadrature: fewer, costlier points
+
+
+class DerivationError(AssertionError):
+    """A derivation's step does not follow from the one before it."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation: ``previous <rel> expr``, justified by ``reason``."""
+
+    expr: sp.Basic
+    reason: str
+    rel: str = "="
+    wrt: sp.Basic | None = None  # the variable of a "stationary" step
+    subs: Mapping[sp.Basic, sp.Basic] | None = None  # "=": previous.subs(subs) == expr
+
+    def __post_init__(self) -> None:
+        if self.rel not in RELATIONS:
+            raise ValueError(f"unknown relation {self.rel!r}; expected one of {RELATIONS}")
+        if self.rel == "stationary" and self.wrt is None:
+            raise ValueError("a 'stationary' step needs wrt=")
+        if self.rel == "solves" and not isinstance(self.expr, sp.Eq):
+            raise ValueError("a 'solves' step is Eq(unknown, value)")
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """The verdict on one step."""
+
+    index: int
+    reason: str
+    rel: str
+    ok: bool
+    method: str  # "definition", "symbolic", "numeric (12 points, 30 digits)", ...
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The verdicts on every step of one derivation; falsy when a step fails."""
+
+    name: str
+    part: str
+    steps: tuple[StepReport, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(step.ok for step in self.steps)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def first_failure(self) -> StepReport | None:
+        return next((step for step in self.steps if not step.ok), None)
+
+    def raise_for_failure(self) -> None:
+        failure = self.first_failure
+        if failure is not None:
+            raise DerivationError(
+                f"{self.name} ({self.part}): step {failure.index} "
+                f"'{failure.reason}' does not follow: {failure.detail}"
+            )
+
+
+Sampler = Callable[[random.Random], Any]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A closed form derived step by step.
+
+    ``args`` fixes the argument order of the exported closed form (a ``sympy.Lambda``).
+    ``domain`` maps a symbol, an ``IndexedBase`` or an applied function such as ``D(x)`` to an
+    interval ``(lo, hi)`` or to a sampler ``rng -> value``; unmapped symbols are drawn from their
+    assumptions. ``given`` substitutes constrained symbols (``q3: 1 - q1 - q2``) before a point
+    is evaluated, and ``where`` rejects points outside a constrained domain.
+    """
+
+    name: str
+    part: str
+    steps: tuple[Step, ...]
+    args: tuple[sp.Basic, ...] = ()
+    domain: Mapping[Any, Any] = field(default_factory=dict)
+    given: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
+    where: sp.Basic | None = None
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.steps or self.steps[0].rel != "def":
+            raise ValueError(f"{self.name}: a derivation starts from a 'def' step")
+
+    @property
+    def symbols(self) -> frozenset[sp.Basic]:
+        """Every free symbol of the derivation, with the assumptions it was declared with."""
+        return frozenset().union(*(step.expr.free_symbols for step in self.steps))
+
+    @property
+    def result(self) -> sp.Basic:
+        """The last expression of the chain (the value of a final 'solves' step)."""
+        chain = None
+        for step in self.steps:
+            if step.rel == "solves":
+                chain = step.expr.rhs
+            elif step.rel not in ("holds", "stationary"):
+                chain = step.expr
+        return chain
+
+    @property
+    def closed_form(self) -> sp.Lambda:
+        """The result as a function of ``args`` (``sympy.Lambda``), ready for the bridges."""
+        return sp.Lambda(self.args, self.result)
+
+    def verify(self, *, seed: int = 0) -> Verification:
+        """Check every step against the one before; see the module docstring."""
+        checker = _Checker(self, random.Random(seed))
+        return Verification(self.name, self.part, tuple(checker.run()))
+
+    def replace_step(self, index: int, step: Step) -> Derivation:
+        """A copy with one step replaced (to show that a corrupted step is caught)."""
+        steps = list(self.steps)
+        steps[index] = step
+        return Derivation(self.name, self.part, tuple(steps), self.args, self.domain,
+                          self.given, self.where, self.summary)
+
+
+# --------------------------------------------------------------------------------------------
+# registry and lazy module constants
+
+
+_REGISTRY: dict[str, Callable[[], Derivation]] = {}
+
+
+def derivation(builder: Callable[[], Derivation]) -> Callable[[], Derivation]:
+    """Register a derivation builder; it runs once, on first use, and is cached."""
+    cached = functools.cache(builder)
+    _REGISTRY[f"{builder.__module__}.{builder.__name__}"] = cached
+    return cached
+
+
+def registered() -> tuple[Derivation, ...]:
+    """Every registered derivation, built (once) in registration order."""
+    return tuple(build() for build in _REGISTRY.values())
+
+
+def lazy_exports(module: str, exports: Mapping[str, Callable[[], Any]]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that derives an UPPER_CASE constant on first access.
+
+    ``from derivations.gan import D_STAR`` then derives D* once, and importing the module does
+    no work.
+    """
+
+    @functools.cache
+    def value(name: str) -> Any:
+        return exports[name]()
+
+    def __getattr__(name: str) -> Any:
+        if name in exports:
+            return value(name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+# --------------------------------------------------------------------------------------------
+# the checker
+
+
+_CANONICAL_FORMS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (
+    lambda e: e,
+    sp.expand,
+    lambda e: sp.expand(sp.expand_log(e, force=True)),
+    lambda e: sp.cancel(sp.together(sp.expand(sp.expand_log(sp.powsimp(e), force=True)))),
+)
+
+
+def _symbolically_zero(expr: sp.Expr) -> bool:
+    """True when a cheap canonical form of ``expr`` is exactly zero (False = undecided)."""
+    if expr.has(sp.Integral, sp.Sum, sp.Product, sp.Derivative):
+        return False  # decided numerically: unevaluated operators make simplify slow
+    for form in _CANONICAL_FORMS:
+        try:
+            if form(expr) == 0:
+                return True
+        except (sp.PolynomialError, TypeError, ValueError):  # pragma: no cover - defensive
+            continue
+    return False
+
+
+def _single_integrand(expr: sp.Expr) -> sp.Expr | None:
+    """If ``expr`` is a combination of integrals over one range, the integrand of its sum.
+
+    Constant factors move inside, integration variables are renamed to one, and sums of
+    integrals over the same range become one integral (linearity); ``None`` if ``expr`` has
+    terms outside integrals or integrals over different ranges.
+    """
+    if not expr.has(sp.Integral):
+        return None
+    variable = sp.Dummy("u", real=True)
+    integrand, limits = sp.Integer(0), None
+    for term in sp.Add.make_args(sp.expand(expr, deep=False)):
+        factors = sp.Mul.make_args(term)
+        integrals = [f for f in factors if isinstance(f, sp.Integral)]
+        if len(integrals) != 1 or len(integrals[0].limits) != 1 or len(integrals[0].limits[0]) != 3:
+            return None
+        (integral,) = integrals
+        (v, lo, hi) = integral.limits[0]
+        if limits is None:
+            limits = (lo, hi)
+        elif limits != (lo, hi):
+            return None
+        coefficient = sp.Mul(*(f for f in factors if f is not integral))
+        if v in coefficient.free_symbols:
+            return None
+        integrand += coefficient * integral.function.subs(v, variable)
+    return integrand
+
+
+def _lhs_minus_rhs(expr: sp.Basic) -> sp.Expr:
+    return expr.lhs - expr.rhs if isinstance(expr, sp.Equality) else expr
+
+
+class _Checker:
+    def __init__(self, derivation: Derivation, rng: random.Random) -> None:
+        self.d = derivation
+        self.rng = rng
+
+    def run(self) -> Iterable[StepReport]:
+        chain: sp.Basic | None = None
+        for index, step in enumerate(self.d.steps):
+            ok, method, detail = self._check(step, chain)
+            yield StepReport(index, step.reason, step.rel, ok, method, detail)
+            if step.rel == "solves":
+                chain = step.expr.rhs
+            elif step.rel not in ("holds", "stationary"):
+                chain = step.expr
+            elif step.rel == "stationary":
+                chain = step.expr
+
+    def _check(self, step: Step, previous: sp.Basic | None) -> tuple[bool, str, str]:
+        try:
+            return self._check_relation(step, previous)
+        except DerivationError as error:
+            return False, "numeric", str(error)
+
+    def _check_relation(self, step: Step, previous: sp.Basic | None) -> tuple[bool, str, str]:
+        rel = step.rel
+        if rel == "def":
+            return True, "definition", ""
+        if rel == "holds":
+            return self._holds(step.expr)
+        if rel == "solves":
+            unknown, value = step.expr.lhs, step.expr.rhs
+            residual = _lhs_minus_rhs(previous).subs(unknown, value)
+            return self._zero(residual, "the value does not solve the previous equation")
+        if rel == "stationary":
+            gradient = sp.diff(previous, step.wrt)
+            return self._zero(_lhs_minus_rhs(step.expr) - gradient,
+                              f"not the derivative of the previous line by {step.wrt}")
+        if step.subs is not None:
+            previous = previous.subs(step.subs)
+        if rel == "=":
+            return self._zero(previous - step.expr, "the two lines differ")
+        return self._holds(sp.Rel(previous, step.expr, rel))
+
+    # -- equalities -----------------------------------------------------------------------
+
+    def _zero(self, difference: sp.Expr, failure: str) -> tuple[bool, str, str]:
+        if _symbolically_zero(difference):
+            return True, "symbolic", ""
+        integrand = _single_integrand(difference)
+        if integrand is not None:  # a zero integrand proves the integrals equal
+            if _symbolically_zero(integrand):
+                return True, "symbolic (integrands agree)", ""
+            if self._numerically_zero(integrand):
+                return True, f"numeric on the integrands ({POINTS} points, {DIGITS} digits)", ""
+        return self._numerically_zero_report(difference, failure)
+
+    def _numerically_zero(self, expr: sp.Expr) -> bool:
+        return self._numerically_zero_report(expr, "")[0]
+
+    def _numerically_zero_report(self, difference: sp.Expr, failure: str) -> tuple[bool, str, str]:
+        points = POINTS_WITH_INTEGRALS if difference.has(sp.Integral) else POINTS
+        for point, value in self._evaluate(difference, points):
+            if not mpmath.almosteq(value, 0, rel_eps=TOLERANCE, abs_eps=TOLERANCE):
+                return False, "numeric", f"{failure}: at {_show(point)} the difference is " \
+                                         f"{mpmath.nstr(value, 8)}"
+        return True, f"numeric ({points} points, {DIGITS} digits)", ""
+
+    # -- relations that must hold on the domain -------------------------------------------
+
+    def _holds(self, relation: sp.Basic) -> tuple[bool, str, str]:
+        if relation is sp.true:
+            return True, "symbolic", ""
+        if relation is sp.false:
+            return False, "symbolic", "the relation is false"
+        if isinstance(relation, sp.Equality):
+            return self._zero(relation.lhs - relation.rhs, "the equation does not hold")
+        gap = relation.gts - relation.lts  # >= 0 (or > 0) wherever the relation holds
+        strict = isinstance(relation, (sp.StrictGreaterThan, sp.StrictLessThan))
+        points = POINTS_WITH_INTEGRALS if gap.has(sp.Integral) else POINTS
+        for point, value in self._evaluate(gap, points):
+            slack = TOLERANCE * max(1, abs(value))
+            if (value <= slack) if strict else (value < -slack):
+                return False, "numeric", f"violated at {_show(point)}: " \
+                                         f"greater side minus smaller side = {mpmath.nstr(value, 8)}"
+        return True, f"numeric ({points} points, {DIGITS} digits)", ""
+
+    # -- sampling and evaluation ----------------------------------------------------------
+
+    def _evaluate(self, expr: sp.Expr, count: int) -> Iterable[tuple[dict, Any]]:
+        """Values of ``expr`` at ``count`` random points of the domain (poles are redrawn)."""
+        expr = _lhs_minus_rhs(expr).subs(self.d.given)
+        bounds = sorted((s for s in expr.free_symbols if s.is_integer and s.is_positive), key=str)
+        compiled: dict[tuple[int, ...], tuple[list, Callable]] = {}
+        digits = QUADRATURE_DIGITS if expr.has(sp.Integral) else DIGITS
+        with mpmath.workdps(digits):
+            produced = attempts = 0
+            while produced < count:
+                attempts += 1
+                if attempts > 50 * count:
+                    raise DerivationError(f"{self.d.name}: could not sample the domain")
+                sizes = tuple(self.rng.randint(1, 4) for _ in bounds)
+                if sizes not in compiled:
+                    compiled[sizes] = _compile(expr.subs(dict(zip(bounds, sizes))))
+                atoms, function = compiled[sizes]
+                point = dict(zip(bounds, sizes))
+                point.update((atom, self._draw(atom)) for atom in atoms)
+                if self.d.where is not None and \
+                        self.d.where.subs(self.d.given).subs(point) is not sp.true:
+                    continue
+                value = _mp_value(function, [point[atom] for atom in atoms])
+                if value is None:
+                    continue  # a pole or an overflow at this point: draw another
+                produced += 1
+                yield point, value
+
+    def _draw(self, atom: sp.Basic) -> Any:
+        """A random value for a symbol, an indexed entry ``x[2]`` or an application ``D(x)``."""
+        key = atom.base if isinstance(atom, sp.Indexed) else atom
+        spec = self.d.domain.get(key)
+        if spec is None and isinstance(atom, sp.Indexed):
+            spec = self.d.domain.get(atom.base.label)
+        if spec is None and isinstance(atom, AppliedUndef):
+            spec = self.d.domain.get(atom.func)
+        if callable(spec):
+            return mpmath.mpf(spec(self.rng))
+        if spec is not None:
+            lo, hi = spec
+            return mpmath.mpf(self.rng.uniform(float(lo), float(hi)))
+        symbol = atom.base.label if isinstance(atom, sp.Indexed) else atom
+        if getattr(symbol, "is_integer", False):
+            return mpmath.mpf(self.rng.randint(1, 4))
+        if getattr(symbol, "is_positive", False):
+            return mpmath.exp(self.rng.uniform(-1.5, 1.5))
+        return mpmath.mpf(self.rng.uniform(-2.0, 2.0))
+
+
+_NO_ORDER = MpmathPrinter({"order": "none", "fully_qualified_modules": False})
+
+
+def _unroll(expr: sp.Expr) -> sp.Expr:
+    """Write out sums and products whose bounds are now integers (integrals stay as they are)."""
+
+    def expand(operator: sp.Expr) -> sp.Expr:
+        (index, lo, hi), = operator.limits
+        if not (lo.is_Integer and hi.is_Integer):
+            return operator
+        terms = [_unroll(operator.function).subs(index, k) for k in range(int(lo), int(hi) + 1)]
+        return (sp.Add if isinstance(operator, sp.Sum) else sp.Mul)(*terms)
+
+    return expr.replace(lambda a: isinstance(a, (sp.Sum, sp.Product)), expand)
+
+
+@functools.lru_cache(maxsize=512)
+def _compile(expr: sp.Expr) -> tuple[list, Callable]:
+    """``expr`` as an mpmath function of its atoms: symbols, indexed entries, applications."""
+    expr = _unroll(expr)
+    if expr.has(sp.Derivative):
+        expr = expr.replace(lambda a: isinstance(a, sp.Derivative), lambda a: a.doit())
+    atoms = sorted(expr.atoms(AppliedUndef), key=str)
+    atoms += sorted(expr.atoms(sp.Indexed), key=str)
+    atoms += sorted((s for s in expr.free_symbols if isinstance(s, sp.Symbol)
+                     and not any(s in a.free_symbols for a in atoms)), key=str)
+    stand_ins = [sp.Dummy() for _ in atoms]
+    body = expr.subs(dict(zip(atoms, stand_ins)), simultaneous=True)
+    return atoms, sp.lambdify(stand_ins, body, modules="mpmath", printer=_NO_ORDER)
+
+
+def _mp_value(function: Callable, values: list) -> Any | None:
+    """The value of a compiled expression at a point, or None at a pole."""
+    try:
+        value = function(*values)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    if isinstance(value, bool):
+        return mpmath.mpf(0 if value else -1)
+    value = mpmath.mpmathify(value)
+    if isinstance(value, mpmath.mpc):
+        if abs(value.imag) > TOLERANCE * max(1, abs(value.real)):
+            return None  # outside the real domain of a logarithm or a root: draw another
+        value = value.real
+    if not mpmath.isfinite(value):
+        return None
+    return value
+
+
+def _show(point: Mapping) -> str:
+    return "{" + ", ".join(f"{k}={mpmath.nstr(v, 6)}" for k, v in point.items()) + "}"
