@@ -70,6 +70,8 @@ class Step:
     rel: str = "="
     wrt: sp.Basic | None = None  # the variable of a "stationary" step
     subs: Mapping[sp.Basic, sp.Basic] | None = None  # "=": previous.subs(subs) == expr
+    change: tuple[sp.Symbol, sp.Expr, sp.Symbol] | None = None  # "=": x = f(t) in integrals
+    by: Derivation | None = None  # "=": a verified lemma, start -> result, applied inside
 
     def __post_init__(self) -> None:
         if self.rel not in RELATIONS:
@@ -232,7 +234,12 @@ _CANONICAL_FORMS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (
 
 
 def _symbolically_zero(expr: sp.Expr) -> bool:
-    """True when a cheap canonical form of ``expr`` is exactly zero (False = undecided)."""
+    """True when a cheap canonical form of ``expr`` is exactly zero (False = undecided).
+
+    Integrals of constants (moments, normalisers) are evaluated by SymPy first.
+    """
+    expr = expr.replace(lambda a: isinstance(a, sp.Integral) and not a.free_symbols,
+                        lambda a: a.doit())
     if expr.has(sp.Integral, sp.Sum, sp.Product, sp.Derivative):
         return False  # decided numerically: unevaluated operators make simplify slow
     for form in _CANONICAL_FORMS:
@@ -244,33 +251,52 @@ def _symbolically_zero(expr: sp.Expr) -> bool:
     return False
 
 
-def _single_integrand(expr: sp.Expr) -> sp.Expr | None:
-    """If ``expr`` is a combination of integrals over one range, the integrand of its sum.
+_VERIFIED: dict[int, bool] = {}
 
-    Constant factors move inside, integration variables are renamed to one, and sums of
-    integrals over the same range become one integral (linearity); ``None`` if ``expr`` has
-    terms outside integrals or integrals over different ranges.
+
+def _verified(lemma: Derivation) -> bool:
+    """Whether a lemma verifies (each built derivation is verified once per process)."""
+    if id(lemma) not in _VERIFIED:
+        _VERIFIED[id(lemma)] = lemma.verify().ok
+    return _VERIFIED[id(lemma)]
+
+
+def _single_integrand(expr: sp.Expr) -> sp.Expr | None:
+    """If ``expr`` is a combination of integrals (or of sums) over one range, the integrand
+    (summand) of their total.
+
+    Factors free of the variable move inside, variables are renamed to one, and integrals or
+    sums over the same range become one (linearity); ``None`` if ``expr`` has terms outside
+    them, or ranges that differ.
     """
-    if not expr.has(sp.Integral):
-        return None
-    variable = sp.Dummy("u", real=True)
-    integrand, limits = sp.Integer(0), None
+    for operator in (sp.Integral, sp.Sum):
+        if expr.has(operator):
+            body = _merged_body(expr, operator)
+            if body is not None:
+                return body
+    return None
+
+
+def _merged_body(expr: sp.Expr, operator: type) -> sp.Expr | None:
+    variable = sp.Dummy("u", real=True) if operator is sp.Integral else \
+        sp.Dummy("k", integer=True)
+    body, limits = sp.Integer(0), None
     for term in sp.Add.make_args(sp.expand(expr, deep=False)):
         factors = sp.Mul.make_args(term)
-        integrals = [f for f in factors if isinstance(f, sp.Integral)]
-        if len(integrals) != 1 or len(integrals[0].limits) != 1 or len(integrals[0].limits[0]) != 3:
+        inner = [f for f in factors if isinstance(f, operator)]
+        if len(inner) != 1 or len(inner[0].limits) != 1 or len(inner[0].limits[0]) != 3:
             return None
-        (integral,) = integrals
-        (v, lo, hi) = integral.limits[0]
+        (single,) = inner
+        (v, lo, hi) = single.limits[0]
         if limits is None:
             limits = (lo, hi)
         elif limits != (lo, hi):
             return None
-        coefficient = sp.Mul(*(f for f in factors if f is not integral))
+        coefficient = sp.Mul(*(f for f in factors if f is not single))
         if v in coefficient.free_symbols:
             return None
-        integrand += coefficient * integral.function.subs(v, variable)
-    return integrand
+        body += coefficient * single.function.subs(v, variable)
+    return body
 
 
 def _lhs_minus_rhs(expr: sp.Basic) -> sp.Expr:
@@ -314,11 +340,33 @@ class _Checker:
             gradient = sp.diff(previous, step.wrt)
             return self._zero(_lhs_minus_rhs(step.expr) - gradient,
                               f"not the derivative of the previous line by {step.wrt}")
+        if step.by is not None:
+            return self._lemma(step, previous)
         if step.subs is not None:
             previous = previous.subs(step.subs)
+        if step.change is not None:
+            old, new, variable = step.change
+            previous = previous.replace(
+                lambda a: isinstance(a, sp.Integral) and list(a.variables) == [old],
+                lambda a: a.transform(old, (new, variable)),
+            )
         if rel == "=":
             return self._zero(previous - step.expr, "the two lines differ")
         return self._holds(sp.Rel(previous, step.expr, rel))
+
+    def _lemma(self, step: Step, previous: sp.Basic) -> tuple[bool, str, str]:
+        """``previous`` becomes ``expr`` by replacing an instance of a verified lemma's start
+        (instantiated by ``subs``) with the same instance of its result."""
+        lemma = step.by
+        if not _verified(lemma):
+            return False, "lemma", f"the lemma '{lemma.name}' does not verify"
+        mapping = step.subs or {}
+        start, result = lemma.steps[0].expr.subs(mapping), lemma.result.subs(mapping)
+        if not previous.has(start):
+            return False, "lemma", f"the previous line holds no instance of '{lemma.name}'"
+        ok, method, detail = self._zero(previous.xreplace({start: result}) - step.expr,
+                                        "the lemma does not turn the previous line into this one")
+        return ok, f"by '{lemma.name}', then {method}", detail
 
     # -- equalities -----------------------------------------------------------------------
 
@@ -328,9 +376,9 @@ class _Checker:
         integrand = _single_integrand(difference)
         if integrand is not None:  # a zero integrand proves the integrals equal
             if _symbolically_zero(integrand):
-                return True, "symbolic (integrands agree)", ""
+                return True, "symbolic (integrands or summands agree)", ""
             if self._numerically_zero(integrand):
-                return True, f"numeric on the integrands ({POINTS} points, {DIGITS} digits)", ""
+                return True, f"numeric on the integrands or summands ({POINTS} points, {DIGITS} digits)", ""
         return self._numerically_zero_report(difference, failure)
 
     def _numerically_zero(self, expr: sp.Expr) -> bool:
@@ -433,6 +481,8 @@ def _unroll(expr: sp.Expr) -> sp.Expr:
 def _compile(expr: sp.Expr) -> tuple[list, Callable]:
     """``expr`` as an mpmath function of its atoms: symbols, indexed entries, applications."""
     expr = _unroll(expr)
+    expr = expr.replace(lambda a: isinstance(a, sp.Integral) and not a.free_symbols,
+                        lambda a: a.evalf(QUADRATURE_DIGITS))  # constants: integrate once
     if expr.has(sp.Derivative):
         expr = expr.replace(lambda a: isinstance(a, sp.Derivative), lambda a: a.doit())
     atoms = sorted(expr.atoms(AppliedUndef), key=str)

@@ -25,7 +25,7 @@ sigma = sp.Symbol("sigma", positive=True)
 logvar = sp.Symbol("logvar", real=True)
 j = sp.Idx("j")
 d = sp.Symbol("d", integer=True, positive=True)
-xs, mus, logvars = sp.IndexedBase("x"), sp.IndexedBase("mu"), sp.IndexedBase("logvar")
+xs, mus, logvars = (sp.IndexedBase(n, real=True) for n in ("x", "mu", "logvar"))
 
 
 def normal_pdf(x: sp.Expr, mean: sp.Expr, std: sp.Expr) -> sp.Expr:

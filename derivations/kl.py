@@ -28,7 +28,8 @@ logvar = sp.Symbol("logvar", real=True)
 r = sp.Symbol("r", positive=True)  # the variance ratio σ1²/σ2²
 j = sp.Idx("j")
 d = sp.Symbol("d", integer=True, positive=True)
-mus, sigmas, ms, ss = (sp.IndexedBase(n) for n in ("mu", "sigma", "m", "s"))
+mus, ms = sp.IndexedBase("mu", real=True), sp.IndexedBase("m", real=True)
+sigmas, ss = sp.IndexedBase("sigma", positive=True), sp.IndexedBase("s", positive=True)
 _SIGMA_DOMAIN = (0.3, 3.0)  # quadrature stays accurate at 30 digits on this range
 
 
@@ -51,7 +52,8 @@ def general() -> Derivation:
         (
             Step(_kl_integral(q, p, x), "definition of KL(q‖p) for q = N(μ1, σ1²), p = N(μ2, σ2²)", "def"),
             Step(sp.Integral(q * log_ratio, (x, -sp.oo, sp.oo)), "the log-ratio of two Gaussians is quadratic in x"),
-            Step(sp.Integral(phi * standardised.as_expr(), (t, -sp.oo, sp.oo)), "change of variable x = μ1 + σ1 t"),
+            Step(sp.Integral(phi * standardised.as_expr(), (t, -sp.oo, sp.oo)), "change of variable x = μ1 + σ1 t",
+                 change=(x, mu_1 + sigma_1 * t, t)),
             Step(linear, "linearity: a combination of moments of N(0, 1)"),
             Step(evaluated, "moments of N(0, 1): E[1] = 1, E[t] = 0, E[t²] = 1"),
         ),
@@ -123,7 +125,8 @@ def diagonal() -> Derivation:
             Step(sp.Sum(_kl_integral(q, p, x), (j, 1, d)),
                  "log q(z) − log p(z) = Σ_j (log q_j(z_j) − log p_j(z_j)) for independent "
                  "coordinates; the other marginals integrate to one", "def"),
-            Step(sp.Sum(coordinate, (j, 1, d)), "each term is a univariate Gaussian KL"),
+            Step(sp.Sum(coordinate, (j, 1, d)), "each term is a univariate Gaussian KL",
+                 by=general(), subs={mu_1: mus[j], sigma_1: sigmas[j], mu_2: ms[j], sigma_2: ss[j]}),
         ),
         args=(mus, sigmas, ms, ss),
         domain={sigmas: _SIGMA_DOMAIN, ss: _SIGMA_DOMAIN},
