@@ -1,0 +1,144 @@
+"""The step checker: every relation it accepts can also be refused, and the culprit is named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+import derivations
+from derivations.core import Derivation, Step
+
+x, t, mu = sp.symbols("x t mu", real=True)
+sigma, a, b = sp.symbols("sigma a b", positive=True)
+
+
+def chain(*steps: Step, **kw) -> Derivation:
+    return Derivation("test chain", "0", (Step(steps[0].expr, "start", "def"), *steps[1:]), **kw)
+
+
+def test_a_true_algebraic_chain_verifies_symbolically():
+    verification = chain(Step((x + 1) ** 2, ""), Step(x**2 + 2 * x + 1, "expand")).verify()
+    assert verification.ok
+    assert verification.steps[1].method == "symbolic"
+
+
+@pytest.mark.parametrize("wrong", [x**2 + 2 * x - 1, x**2 + x + 1, 2 * (x**2 + 2 * x + 1)],
+                         ids=["sign", "factor 2 lost", "factor 2 added"])
+def test_a_wrong_algebraic_step_is_refused_and_named(wrong):
+    d = chain(Step((x + 1) ** 2, ""), Step(x**2 + 2 * x + 1, "expand"), Step(wrong, "wrong"))
+    verification = d.verify()
+    assert not verification.ok
+    assert verification.first_failure.index == 2
+    assert "differ" in verification.first_failure.detail
+
+
+def test_an_identity_simplification_cannot_settle_is_settled_at_random_points():
+    lhs = sp.cos(x) ** 2 - sp.sin(x) ** 2
+    verification = chain(Step(lhs, ""), Step(sp.cos(2 * x), "double angle")).verify()
+    assert verification.ok
+    assert verification.steps[1].method.startswith("numeric")
+
+
+def test_a_near_identity_is_refused_at_random_points():
+    lhs = sp.cos(x) ** 2 - sp.sin(x) ** 2
+    wrong = sp.cos(2 * x) + sp.Rational(1, 10**9) * x
+    assert not chain(Step(lhs, ""), Step(wrong, "almost")).verify().ok
+
+
+def test_sigma_for_sigma_squared_is_refused():
+    right = sp.log(sigma**2) / 2
+    assert chain(Step(sp.log(sigma), ""), Step(right, "")).verify().ok
+    assert not chain(Step(sp.log(sigma), ""), Step(sp.log(sigma) / 2, "")).verify().ok
+
+
+def test_an_inequality_in_the_right_direction_holds_and_the_reversed_one_is_refused():
+    amgm = chain(Step((a + b) / 2, ""), Step(sp.sqrt(a * b), "AM–GM", ">="))
+    assert amgm.verify().ok
+    reversed_ = chain(Step((a + b) / 2, ""), Step(sp.sqrt(a * b), "reversed", "<"))
+    assert reversed_.verify().first_failure.index == 1
+
+
+def test_a_relation_that_must_hold_is_checked_on_the_domain():
+    assert chain(Step(x, ""), Step(sp.exp(x) >= 1 + x, "tangent line", "holds")).verify().ok
+    assert not chain(Step(x, ""), Step(sp.exp(x) >= 1 + 2 * x, "wrong", "holds")).verify().ok
+
+
+def test_a_solution_is_substituted_into_the_previous_equation():
+    equation = sp.Eq(a * x - b, 0)
+    assert chain(Step(equation, ""), Step(sp.Eq(x, b / a), "solve", "solves")).verify().ok
+    wrong = chain(Step(equation, ""), Step(sp.Eq(x, a / b), "swapped", "solves")).verify()
+    assert wrong.first_failure.index == 1
+
+
+def test_a_stationarity_condition_must_be_the_derivative_of_the_previous_line():
+    objective = a * sp.log(x) - b * x
+    right = Step(sp.Eq(a / x - b, 0), "d/dx", "stationary", wrt=x)
+    wrong = Step(sp.Eq(a / x + b, 0), "sign", "stationary", wrt=x)
+    domain = {x: (0.1, 3)}
+    assert chain(Step(objective, ""), right, domain=domain).verify().ok
+    assert not chain(Step(objective, ""), wrong, domain=domain).verify().ok
+
+
+def test_a_change_of_variables_carries_its_jacobian():
+    density = sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) / sp.sqrt(2 * sp.pi * sigma**2)
+    start = sp.Integral(x * density, (x, -sp.oo, sp.oo))
+    phi = sp.exp(-(t**2) / 2) / sp.sqrt(2 * sp.pi)
+    right = sp.Integral((mu + sigma * t) * phi, (t, -sp.oo, sp.oo))
+    no_jacobian = sp.Integral((mu + sigma * t) * phi / sigma, (t, -sp.oo, sp.oo))
+    change = (x, mu + sigma * t, t)
+    assert chain(Step(start, ""), Step(right, "x = μ + σt", change=change)).verify().ok
+    assert not chain(Step(start, ""), Step(no_jacobian, "no dx/dt", change=change)).verify().ok
+
+
+def test_a_lemma_must_verify_and_appear_in_the_previous_line():
+    lemma = chain(Step(sp.log(a * b), ""), Step(sp.log(a) + sp.log(b), "log of a product"))
+    bad_lemma = chain(Step(sp.log(a * b), ""), Step(sp.log(a) * sp.log(b), "wrong"))
+    c = sp.Symbol("c", positive=True)
+    start = Step(sp.log(c * x**2) + 1, "", "def")
+    applied = Step(sp.log(c) + sp.log(x**2) + 1, "by the lemma", by=lemma, subs={a: c, b: x**2})
+    assert Derivation("uses", "0", (start, applied)).verify().ok
+    bad = Step(sp.log(c) * sp.log(x**2) + 1, "by a wrong lemma", by=bad_lemma, subs={a: c, b: x**2})
+    assert "does not verify" in Derivation("uses", "0", (start, bad)).verify().first_failure.detail
+    absent = Step(sp.log(c) + 1, "not there", by=lemma, subs={a: c, b: c})
+    assert "no instance" in Derivation("uses", "0", (start, absent)).verify().first_failure.detail
+
+
+def test_sums_with_a_symbolic_bound_are_checked_for_several_lengths():
+    j, n = sp.Idx("j"), sp.Symbol("n", integer=True, positive=True)
+    y = sp.IndexedBase("y", positive=True)
+    product = sp.log(sp.Product(y[j], (j, 1, n)))
+    assert chain(Step(product, ""), Step(sp.Sum(sp.log(y[j]), (j, 1, n)), "log of a product")).verify().ok
+    assert not chain(Step(product, ""), Step(sp.log(sp.Sum(y[j], (j, 1, n))), "log of a sum")).verify().ok
+
+
+def test_a_derivation_must_start_from_a_definition():
+    with pytest.raises(ValueError, match="starts from a 'def' step"):
+        Derivation("no start", "0", (Step(x, "not a definition"),))
+
+
+def test_a_failure_can_be_raised_as_an_error_naming_the_step():
+    failing = chain(Step(x, ""), Step(2 * x, "doubled")).verify()
+    with pytest.raises(derivations.DerivationError, match="step 1 'doubled'"):
+        failing.raise_for_failure()
+
+
+def test_every_derivation_of_the_package_verifies_and_has_a_homework_part():
+    built = derivations.all_derivations()
+    assert len({d.name for d in built}) == len(built)
+    for d in built:
+        verification = d.verify()
+        assert verification.ok, verification.first_failure
+        assert d.part
+
+
+def test_importing_a_derivation_module_derives_nothing_until_a_result_is_used():
+    code = (
+        "import derivations.kl as kl\n"
+        "assert kl.general.cache_info().currsize == 0\n"
+        "kl.KL_EQUAL_VARIANCE\n"
+        "assert kl.general.cache_info().currsize == 1\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
