@@ -1,62 +1,105 @@
-"""``genverify report``: verify every derivation and print what was checked, step by step.
+"""``genverify report``: the main job — prove the answer key and show the evidence.
 
-The exit status is 0 only if every step of every derivation verifies.
+Every derivation is verified step by step; numeric cross-checks and trained models add their
+evidence (see :mod:`grading.evidence`). The terminal gets a progress display and a summary
+table (part, claim, check, result, time); ``DIR/index.html`` gets one self-contained page.
+The exit status is 0 only if every check passes.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TextIO
 
-from derivations.core import Verification
+from grading.html_report import Evidence, Part, render
+
+Check = Callable[[], Evidence]
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the summary table."""
-
-    part: str
-    claim: str
-    check: str
-    ok: bool
-    seconds: float
-
-
-def derivation_rows(seed: int = 0) -> Iterable[Row]:
-    """Verify every derivation; one row per derivation."""
+def derivation_checks(seed: int = 0) -> list[tuple[str, Check]]:
+    """One check per derivation (built lazily, verified when the check runs)."""
     import derivations
 
-    for d in derivations.all_derivations():
+    def check(d) -> Evidence:
         start = time.perf_counter()
-        verification: Verification = d.verify(seed=seed)
-        elapsed = time.perf_counter() - start
+        verification = d.verify(seed=seed)
         failure = verification.first_failure
-        check = f"{len(verification.steps)} steps verified" if failure is None else \
+        text = f"{len(verification.steps)} steps verified" if failure is None else \
             f"step {failure.index} fails: {failure.reason} ({failure.detail})"
-        yield Row(d.part, d.name, check, verification.ok, elapsed)
+        return Evidence(d.part, d.name, text, verification.ok, time.perf_counter() - start,
+                        derivation=d, verification=verification)
+
+    return [(d.name, (lambda d=d: check(d))) for d in derivations.all_derivations()]
 
 
-def print_table(rows: Iterable[Row], stream: TextIO = sys.stdout) -> list[Row]:
-    """Print rows as they come; return them."""
-    seen = []
-    header = f"{'part':6} {'claim':58} {'result':6} {'time':>7}  check"
+def all_checks(*, quick: bool, mnist_dir: str | None) -> list[tuple[str, Check]]:
+    """Every check of the report, cheapest first."""
+    from grading import evidence
+
+    return derivation_checks() + evidence.checks(quick=quick, mnist_dir=mnist_dir)
+
+
+def run_checks(checks: list[tuple[str, Check]], *, progress: bool,
+               stream: TextIO = sys.stdout) -> list[Evidence]:
+    """Run the checks with a progress bar; a check that raises is a failed check."""
+    from models.progress import progress_bar
+
+    results = []
+    bar = progress_bar(total=len(checks), desc="checks", enabled=progress)
+    for name, check in checks:
+        bar.set_postfix_str(name[:40])
+        start = time.perf_counter()
+        try:
+            results.append(check())
+        except Exception as error:  # noqa: BLE001 - a crashing check is reported, not raised
+            results.append(Evidence("?", name, f"raised {type(error).__name__}: {error}", False,
+                                    time.perf_counter() - start))
+        bar.update()
+    bar.close()
+    return results
+
+
+def print_table(results: Iterable[Evidence], stream: TextIO = sys.stdout) -> None:
+    header = f"{'part':7} {'claim':52} {'result':6} {'time':>7}  check"
     print(header, file=stream)
     print("-" * len(header), file=stream)
-    for row in rows:
-        seen.append(row)
-        print(f"{row.part:6} {row.claim[:58]:58} {'ok' if row.ok else 'FAIL':6} "
-              f"{row.seconds:6.2f}s  {row.check}", file=stream, flush=True)
-    return seen
+    for e in results:
+        print(f"{e.part:7} {e.claim[:52]:52} {'ok' if e.ok else 'FAIL':6} {e.seconds:6.2f}s  "
+              f"{e.check}", file=stream)
+
+
+def _parts(results: list[Evidence]) -> list[Part]:
+    """Group evidence under the homework's parts, in the key's order when the key is there."""
+    try:
+        from grading.homework import homework_questions
+
+        questions = list(homework_questions())
+    except ImportError:
+        questions = []
+    parts = {q.id: Part(q.id, q.points, q.prompt, getattr(q, "reference", None))
+             for q in questions}
+    for e in results:
+        parts.setdefault(e.part, Part(e.part, None, "", None)).evidence.append(e)
+
+    def order(part_id: str) -> tuple:
+        return tuple(int(s) if s.isdigit() else ord(s[0]) for s in part_id.replace("?", "9").split("."))
+
+    return sorted(parts.values(), key=lambda p: order(p.id) if p.id else ())
 
 
 def run_report(*, out: str, quick: bool, mnist_dir: str | None, progress: bool) -> int:
     """The main job. Returns the exit status."""
     start = time.perf_counter()
-    rows = print_table(derivation_rows())
-    failed = sum(not row.ok for row in rows)
-    print(f"\n{len(rows) - failed} of {len(rows)} derivations verified "
-          f"in {time.perf_counter() - start:.1f} s", flush=True)
+    results = run_checks(all_checks(quick=quick, mnist_dir=mnist_dir), progress=progress)
+    print_table(results)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / "index.html"
+    page.write_text(render(_parts(results)), encoding="utf-8")
+    failed = sum(not e.ok for e in results)
+    print(f"\n{len(results) - failed} of {len(results)} checks passed in "
+          f"{time.perf_counter() - start:.1f} s; report: {page}", flush=True)
     return 1 if failed else 0
