@@ -1,0 +1,68 @@
+"""The wall-clock deadline holds in every mode, off the main thread too, and a killed worker is
+replaced."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from grading.equivalence import Kind, check_equivalence
+from grading.isolation import MODES, run_isolated
+
+PAIR = (r"\frac{(\mu_\phi-\mu_p)^2}{2\sigma^2}", r"\frac{(\mu_p-\mu_\phi)^2}{2\sigma^2}")
+
+
+@pytest.mark.parametrize("mode", ["worker", "process"])
+def test_a_blocking_call_is_stopped_at_the_deadline(mode: str) -> None:
+    start = time.perf_counter()
+    status, _ = run_isolated(time.sleep, (30,), timeout=0.3, isolation=mode)
+    assert status == "timeout"
+    assert time.perf_counter() - start < 3.0
+
+
+def test_the_worker_answers_again_after_being_killed() -> None:
+    assert run_isolated(time.sleep, (30,), timeout=0.2)[0] == "timeout"
+    assert run_isolated(abs, (-3,), timeout=5.0) == ("ok", 3)
+
+
+def test_an_exception_in_the_check_is_reported_not_raised() -> None:
+    status, message = run_isolated(int, ("not a number",), timeout=5.0)
+    assert status == "failed"
+    assert "ValueError" in message
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_returns_the_same_verdict(mode: str) -> None:
+    verdict = check_equivalence(*PAIR, assumptions={"sigma": "positive"}, isolation=mode)
+    assert verdict.kind is Kind.EQUIVALENT
+
+
+def test_an_unknown_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="isolation"):
+        run_isolated(abs, (1,), timeout=1.0, isolation="magic")
+
+
+def test_checks_run_off_the_main_thread_concurrently() -> None:
+    def check(_: int) -> Kind:
+        assert threading.current_thread() is not threading.main_thread()
+        return check_equivalence(*PAIR, assumptions={"sigma": "positive"}).kind
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        kinds = list(pool.map(check, range(6)))
+    assert kinds == [Kind.EQUIVALENT] * 6
+
+
+def test_a_check_past_its_deadline_is_undecided_with_the_reason() -> None:
+    verdict = check_equivalence(*PAIR, timeout=0.0)
+    assert verdict.kind is Kind.UNDECIDED
+    assert "longer than" in verdict.reason
+
+
+def test_memory_in_a_check_is_bounded() -> None:
+    status, message = run_isolated(bytearray, (64 * 2**30,), timeout=5.0)
+    assert status == "failed"
+    assert "memory" in message
+    assert run_isolated(abs, (-1,), timeout=5.0) == ("ok", 1)
