@@ -171,9 +171,16 @@ class Derivation:
         return sp.Lambda(self.args, self.result)
 
     def verify(self, *, seed: int = 0) -> Verification:
-        """Check every step against the one before; see the module docstring."""
-        checker = _Checker(self, random.Random(seed))
-        return Verification(self.name, self.part, tuple(checker.run()))
+        """Check every step against the one before; see the module docstring.
+
+        The verdict is kept on the derivation, so a lemma used by several derivations is
+        verified once per seed.
+        """
+        cache = self.__dict__.setdefault("_verifications", {})
+        if seed not in cache:
+            checker = _Checker(self, random.Random(seed))
+            cache[seed] = Verification(self.name, self.part, tuple(checker.run()))
+        return cache[seed]
 
     def replace_step(self, index: int, step: Step) -> Derivation:
         """A copy with one step replaced (to show that a corrupted step is caught)."""
@@ -249,16 +256,6 @@ def _symbolically_zero(expr: sp.Expr) -> bool:
         except (sp.PolynomialError, TypeError, ValueError):  # pragma: no cover - defensive
             continue
     return False
-
-
-_VERIFIED: dict[int, bool] = {}
-
-
-def _verified(lemma: Derivation) -> bool:
-    """Whether a lemma verifies (each built derivation is verified once per process)."""
-    if id(lemma) not in _VERIFIED:
-        _VERIFIED[id(lemma)] = lemma.verify().ok
-    return _VERIFIED[id(lemma)]
 
 
 def _single_integrand(expr: sp.Expr) -> sp.Expr | None:
@@ -343,7 +340,10 @@ class _Checker:
         if step.by is not None:
             return self._lemma(step, previous)
         if step.subs is not None:
-            previous = previous.subs(step.subs)
+            substituted = previous.subs(step.subs)
+            if substituted == previous:
+                return False, "symbolic", "the substitution changes nothing in the previous line"
+            previous = substituted
         if step.change is not None:
             old, new, variable = step.change
             previous = previous.replace(
@@ -352,13 +352,17 @@ class _Checker:
             )
         if rel == "=":
             return self._zero(previous - step.expr, "the two lines differ")
-        return self._holds(sp.Rel(previous, step.expr, rel))
+        try:
+            relation = sp.Rel(previous, step.expr, rel)
+        except TypeError as error:  # e.g. a complex expression in an inequality
+            return False, "symbolic", f"not a real relation: {error}"
+        return self._holds(relation)
 
     def _lemma(self, step: Step, previous: sp.Basic) -> tuple[bool, str, str]:
         """``previous`` becomes ``expr`` by replacing an instance of a verified lemma's start
         (instantiated by ``subs``) with the same instance of its result."""
         lemma = step.by
-        if not _verified(lemma):
+        if not lemma.verify().ok:
             return False, "lemma", f"the lemma '{lemma.name}' does not verify"
         mapping = step.subs or {}
         start, result = lemma.steps[0].expr.subs(mapping), lemma.result.subs(mapping)
@@ -490,7 +494,7 @@ def _compile(expr: sp.Expr) -> tuple[list, Callable]:
     atoms += sorted((s for s in expr.free_symbols if isinstance(s, sp.Symbol)
                      and not any(s in a.free_symbols for a in atoms)), key=str)
     stand_ins = [sp.Dummy() for _ in atoms]
-    body = expr.subs(dict(zip(atoms, stand_ins)), simultaneous=True)
+    body = expr.xreplace(dict(zip(atoms, stand_ins)))
     return atoms, sp.lambdify(stand_ins, body, modules="mpmath", printer=_NO_ORDER)
 
 
