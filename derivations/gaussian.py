@@ -18,7 +18,7 @@ import functools
 
 import sympy as sp
 
-from derivations.core import Derivation, Step, derivation, lazy_exports
+from derivations.core import Derivation, Step, constant_integral, derivation, lazy_exports
 
 x, mu, t = sp.symbols("x mu t", real=True)
 sigma = sp.Symbol("sigma", positive=True)
@@ -36,7 +36,7 @@ def normal_pdf(x: sp.Expr, mean: sp.Expr, std: sp.Expr) -> sp.Expr:
 @functools.cache
 def standard_normal_moment(k: int) -> sp.Expr:
     """E[t^k] for t ~ N(0, 1), by integration."""
-    return sp.integrate(t**k * normal_pdf(t, 0, 1), (t, -sp.oo, sp.oo))
+    return constant_integral(sp.Integral(t**k * normal_pdf(t, 0, 1), (t, -sp.oo, sp.oo)))
 
 
 @derivation
