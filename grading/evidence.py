@@ -237,6 +237,79 @@ def vae_checks(*, quick: bool, mnist_dir: str | None) -> list[tuple[str, Callabl
     return checks
 
 
+def _png_file(path: Any) -> bytes:
+    from pathlib import Path
+
+    return Path(path).read_bytes()
+
+
+def gan_checks(*, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
+    """Question 3: a discriminator trained against a fixed generator lands on D*."""
+
+    def discriminator():
+        import tempfile
+
+        from models.figures_gan import question3_figure
+        from models.gan import DiscriminatorConfig, optimal_value, sup_error_on_region, train_discriminator
+
+        result = train_discriminator(DiscriminatorConfig(), seed=seed, progress=False)
+        error = sup_error_on_region(result)
+        config = result.config
+        rows = [{"quantity": "training (CPU)", "value": f"{result.cpu_seconds:.2f} s"},
+                {"quantity": "sup |D − D*| where (p_data + p_G)/2 ≥ 0.05", "value": f"{error:.4f} (≤ 0.02)"},
+                {"quantity": "V(D*, G) = −log 4 + 2 JSD", "value": f"{optimal_value(config.data, config.generator):.6f}"}]
+        with tempfile.TemporaryDirectory() as folder:
+            figure = _png_file(question3_figure(folder, seed=seed, one_d=result, progress=False))
+        return "trained D against D* = p_data/(p_data + p_G) on a grid", error <= 0.02, rows, figure
+
+    return [("GAN discriminator", lambda: _timed("3.c", "the trained discriminator lands on D*", discriminator))]
+
+
+def score_checks(*, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
+    """Question 4: the learned score against the exact noised-mixture score; the figures."""
+    state: dict[str, Any] = {}
+
+    def field():
+        from models.score import ScoreConfig, question4_mixture, relative_mse, train
+        from numerics.tolerance import z_quantile
+
+        mixture = question4_mixture()
+        result = train(ScoreConfig(), mixture, seed=seed, progress=False)
+        state["mixture"] = result
+        rng = np.random.default_rng(seed)
+        sigmas = (0.1, 0.3, 1.0, 3.0)
+        z = z_quantile(FAILURE_PROB, len(sigmas))
+        rows, ok = [], True
+        for sigma in sigmas:
+            estimate = relative_mse(result.score, mixture, sigma, 20_000, rng)
+            upper = estimate.mean + z * estimate.standard_error
+            ok &= upper <= 0.05
+            rows.append({"σ": f"{sigma:g}", "relative MSE": f"{estimate.mean:.4f}",
+                         "upper bound (z)": f"{upper:.4f}", "target": "≤ 0.05"})
+        return "relative MSE of the learned score against the derived noised-mixture score", ok, rows, None
+
+    def figures():
+        import tempfile
+
+        from models.figures_score import question4_figures, question4_panels
+
+        given = {"mixture": state["mixture"]} if "mixture" in state else None
+        panels = question4_panels(seed=seed, progress=False, results=given)
+        with tempfile.TemporaryDirectory() as folder:
+            paths = question4_figures(folder, panels=panels)
+            state["figures"] = {part: _png_file(path) for part, path in paths.items()}
+        return "figures 4.b and 4.c on the mixture and on the CS446 point cloud", True, [], state["figures"]["4.b"]
+
+    def samples():
+        if "figures" not in state:
+            figures()
+        return "Langevin samples over the data", True, [], state["figures"]["4.c"]
+
+    return [("score field", lambda: _timed("4.b", "the learned score matches the exact score", field)),
+            ("figure 4.b", lambda: _timed("4.b", "quiver of the learned score at σ = 0.1", figures)),
+            ("figure 4.c", lambda: _timed("4.c", "annealed Langevin samples over the data", samples))]
+
+
 def checks(*, quick: bool, mnist_dir: str | None) -> list[tuple[str, Callable[[], Evidence]]]:
     """Every evidence check of the report, in running order."""
     numeric = [
@@ -245,4 +318,4 @@ def checks(*, quick: bool, mnist_dir: str | None) -> list[tuple[str, Callable[[]
         ("GAN value by quadrature", gan_value_by_quadrature),
         ("DDPM marginal by simulation", ddpm_marginal_by_simulation),
     ]
-    return numeric + vae_checks(quick=quick, mnist_dir=mnist_dir)
+    return numeric + vae_checks(quick=quick, mnist_dir=mnist_dir) + gan_checks() + score_checks()
