@@ -3,7 +3,9 @@
     genverify report [--out DIR] [--quick]      verify every derivation (the main job)
     genverify equiv REFERENCE ANSWER [--assume sigma=positive ...] [--json]
     genverify check PART ANSWER... [--json]     an answer against the key, e.g. PART = 1.h
-    genverify grade ANSWERS.toml [--gradescope results.json] [--json]
+    genverify grade ANSWERS.toml|SUBMISSION_DIR [--gradescope results.json] [--json]
+    genverify autograder build OUT.zip          a Gradescope autograder bundle
+    genverify grade-batch DIR [--workers N] [--csv scores.csv]
 
 Exit status of ``equiv`` and ``check``: 0 equivalent (full points), 1 not equivalent (or
 partial credit), 2 undecided or unreadable. ``grade``: 0 every automatic part correct, 1 a
@@ -114,7 +116,48 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     return result.exit_code
 
 
+def _grade_code(args: argparse.Namespace, out: TextIO) -> int:
+    """A submission directory (answers.toml and/or Python files) or one Python file."""
+    from pathlib import Path
+
+    from grading.autograder import grade_directory, results_json, text_report
+
+    graded = grade_directory(args.answers)
+    if args.gradescope:
+        try:
+            Path(args.gradescope).write_text(
+                json.dumps(results_json(graded), indent=2, ensure_ascii=False) + "\n")
+        except OSError as error:
+            raise _BadInput(f"genverify: cannot write {args.gradescope}: {error}") from None
+    if args.json:
+        _print_json(results_json(graded), out)
+    else:
+        out.write(text_report(graded) + "\n")
+    results = results_json(graded)["tests"]
+    return 0 if all(t.get("score", 0) >= t.get("max_score", 0) for t in results) else 1
+
+
+def _autograder(args: argparse.Namespace, out: TextIO) -> int:
+    from grading.autograder import build_autograder
+
+    path = build_autograder(args.out)
+    out.write(f"wrote {path}\n")
+    return 0
+
+
+def _grade_batch(args: argparse.Namespace, out: TextIO) -> int:
+    from grading.batch import grade_batch
+
+    grade_batch(args.directory, args.workers, args.csv)
+    out.write(f"wrote {args.csv}\n")
+    return 0
+
+
 def _grade(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    if Path(args.answers).is_dir() or args.answers.endswith(".py"):
+        return _grade_code(args, out)
     from grading.submission import AnswersError, grade_file
 
     try:
@@ -191,11 +234,24 @@ def build_parser() -> argparse.ArgumentParser:
         "grade", help="grade a TOML submission (part id = answer) and print a table",
         description="Grade every part of a TOML answers file; parts graded by a person "
                     "(figures) are pending and not in the automatic total.")
-    grade.add_argument("answers", metavar="ANSWERS.toml")
+    grade.add_argument("answers", metavar="ANSWERS.toml|DIR",
+                       help="a TOML answers file, or a submission folder (answers.toml and/or *.py)")
     grade.add_argument("--gradescope", metavar="results.json", default=None,
                        help="also write Gradescope's results.json")
     grade.add_argument("--json", action="store_true", help="the report as JSON")
     grade.set_defaults(run=_guarded(_grade))
+
+    autograder = commands.add_parser("autograder", help="build a Gradescope autograder bundle")
+    actions = autograder.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = actions.add_parser("build", help="write the bundle (setup.sh, run_autograder)")
+    build.add_argument("out", metavar="OUT.zip")
+    build.set_defaults(run=_guarded(_autograder))
+
+    batch = commands.add_parser("grade-batch", help="grade many submission folders in parallel")
+    batch.add_argument("directory", metavar="DIR", help="one sub-folder per submission")
+    batch.add_argument("--workers", type=int, default=2, help="parallel processes")
+    batch.add_argument("--csv", default="scores.csv", help="where to write the scores")
+    batch.set_defaults(run=_guarded(_grade_batch))
     return parser
 
 

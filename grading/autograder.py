@@ -1,0 +1,250 @@
+"""A Gradescope autograder bundle, and the grading of one submission directory into results.json.
+
+Gradescope builds one container image from the bundle (``setup.sh`` runs once, as root) and
+then, for each submission, copies the student's files to ``/autograder/submission`` and runs
+``/autograder/run_autograder`` (as root), which must leave ``/autograder/results/results.json``.
+One container per submission is how grading scales past one machine.
+
+:func:`build_autograder` writes the zip: ``setup.sh`` (Python 3.11, a venv, the CPU build of
+torch, then ``pip install -c constraints.txt ./genverify``), ``run_autograder`` (makes the key
+and the results directory root-only, then ``python -m grading.autograder grade
+/autograder/submission --gradescope /autograder/results/results.json``), ``constraints.txt``
+and the package's source under ``genverify/``.
+
+:func:`grade_directory` grades a submission directory: ``answers.toml`` (if present) with
+``grading.submission.grade_file`` and the Python files with
+:func:`grading.code_checks.grade_code_submission`; :func:`results_json` merges both into one
+Gradescope ``results.json`` (tests, scores, max scores, output, visibility), and
+:func:`write_results_json` writes it; :func:`text_report` prints it for a terminal.
+``python -m grading.autograder grade DIR [--gradescope OUT]`` does that from a shell. Source: Gradescope autograder specifications ("Setting up your
+autograder", "Output format").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["build_autograder", "grade_directory", "main", "results_json", "text_report",
+           "write_results_json"]
+
+_PACKAGES = ("derivations", "numerics", "models", "grading")
+_PROJECT_FILES = ("pyproject.toml", "README.md", "constraints.txt")
+_ROOT = Path(__file__).resolve().parent.parent
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image.
+set -euo pipefail
+cd /autograder/source
+if ! command -v python3.11 >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends software-properties-common
+    add-apt-repository -y ppa:deadsnakes/ppa
+    apt-get update
+    apt-get install -y --no-install-recommends python3.11 python3.11-venv
+fi
+python3.11 -m venv /autograder/venv
+/autograder/venv/bin/pip install --upgrade pip
+# the CPU build of torch (the default wheel on PyPI is the CUDA one, gigabytes larger)
+/autograder/venv/bin/pip install --index-url https://download.pytorch.org/whl/cpu \\
+    -c constraints.txt torch
+/autograder/venv/bin/pip install -c constraints.txt ./genverify
+# warm the caches: the first import of sympy/torch is slow
+/autograder/venv/bin/python -c "import grading.code_checks, torch"
+chmod -R go-rwx /autograder/source
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for each submission, as root, in a fresh container.
+# The student's code runs in grading.sandbox: another user, no network, a private file system.
+set -uo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+mkdir -p "$ROOT/results"
+chmod 700 "$ROOT/results"
+chmod -R go-rwx "$ROOT/source" 2>/dev/null || true
+"$PYTHON" -m grading.autograder grade "$ROOT/submission" \\
+    --gradescope "$ROOT/results/results.json"
+status=$?
+if [ ! -s "$ROOT/results/results.json" ]; then
+    printf '{"score": 0, "output": "The autograder failed (exit status %s); %s"}\\n' \\
+        "$status" "please tell the course staff." > "$ROOT/results/results.json"
+fi
+exit 0
+"""
+
+
+def build_autograder(out_zip: str | Path, *, source: str | Path | None = None) -> Path:
+    """Write the Gradescope autograder bundle ``out_zip`` and return its path.
+
+    ``source`` is the project's root (default: the tree this module belongs to); the bundle
+    holds its packages' files (no caches), ``pyproject.toml``, ``README.md`` and
+    ``constraints.txt``.
+    """
+    root = Path(source) if source is not None else _ROOT
+    missing = [name for name in ("pyproject.toml", "constraints.txt", *_PACKAGES)
+               if not (root / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"{root} is not the project's root: no {', '.join(missing)}")
+    out = Path(out_zip)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
+        info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+        info.external_attr = (0o100000 | mode) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, data)
+
+    with zipfile.ZipFile(out, "w") as archive:
+        add(archive, "setup.sh", SETUP_SH.encode(), 0o755)
+        add(archive, "run_autograder", RUN_AUTOGRADER.encode(), 0o755)
+        add(archive, "constraints.txt", (root / "constraints.txt").read_bytes(), 0o644)
+        for name in _PROJECT_FILES:
+            if (root / name).is_file():
+                add(archive, f"genverify/{name}", (root / name).read_bytes(), 0o644)
+        for package in _PACKAGES:
+            for path in sorted((root / package).rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and \
+                        path.suffix not in (".pyc", ".pyo"):
+                    relative = path.relative_to(root).as_posix()
+                    add(archive, f"genverify/{relative}", path.read_bytes(), 0o644)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# grading one directory
+
+
+def _answers_file(directory: Path) -> Path | None:
+    preferred = directory / "answers.toml"
+    if preferred.is_file():
+        return preferred
+    candidates = sorted(directory.glob("answers*.toml"))
+    return candidates[0] if candidates else None
+
+
+def grade_directory(directory: str | Path, **code_options: Any) -> dict[str, Any]:
+    """Grade a submission directory: ``{"answers": Report | None, "answers_error": str | None,
+    "code": [CodeResult, ...]}``.
+
+    The code is graded when the directory holds Python files or no answers file (so a
+    submission with nothing gets zero on the coding parts rather than nothing at all).
+    """
+    from grading.code_checks import grade_code_submission, submission_files
+
+    directory = Path(directory)
+    answers = _answers_file(directory) if directory.is_dir() else None
+    report, problem = None, None
+    if answers is not None:
+        from grading.submission import AnswersError, grade_file
+
+        try:
+            report = grade_file(answers)
+        except (AnswersError, OSError, UnicodeDecodeError) as error:
+            problem = f"{answers.name} could not be read: {error}"
+    code = []
+    if submission_files(directory) or answers is None:
+        code = grade_code_submission(directory, **code_options)
+    return {"answers": report, "answers_error": problem, "code": code}
+
+
+def results_json(graded: dict[str, Any], *, visibility: str = "visible",
+                 seconds: float | None = None) -> dict[str, Any]:
+    """One Gradescope ``results.json`` for the answers' report and the code results."""
+    tests: list[dict[str, Any]] = []
+    outputs: list[str] = []
+    score = 0.0
+    report = graded.get("answers")
+    if graded.get("answers_error"):
+        tests.append({"name": "answers.toml", "score": 0.0, "max_score": 0.0,
+                      "status": "failed", "output": graded["answers_error"],
+                      "visibility": visibility})
+        outputs.append(graded["answers_error"])
+    if report is not None:
+        from grading.gradescope import results_json as answers_json
+
+        answers = answers_json(report, visibility=visibility)
+        tests += answers["tests"]
+        score += float(answers["score"])
+        outputs.append(answers.get("output", ""))
+    code = graded.get("code") or []
+    for result in code:
+        test = result.to_gradescope()
+        test["visibility"] = visibility
+        test["status"] = "passed" if result.score >= result.max_score else "failed"
+        tests.append(test)
+    if code:
+        got = sum(r.score for r in code)
+        total = sum(r.max_score for r in code)
+        score += got
+        outputs.append(f"code: {got:g} of {total:g} points")
+    data: dict[str, Any] = {"score": round(score, 6), "output": "\n".join(o for o in outputs if o),
+                            "visibility": visibility, "stdout_visibility": "hidden",
+                            "tests": tests}
+    if seconds is not None:
+        data["execution_time"] = round(seconds, 1)
+    return data
+
+
+def text_report(graded: dict[str, Any], width: int = 100) -> str:
+    """A terminal report of :func:`grade_directory`'s result: the answers' table, then one line
+    per code property (points and the first line of its feedback), then the totals."""
+    lines: list[str] = []
+    if graded.get("answers_error"):
+        lines.append(graded["answers_error"])
+    report = graded.get("answers")
+    if report is not None:
+        lines += [report.table(width), ""]
+    code = graded.get("code") or []
+    if code:
+        name_width = min(60, max(len(r.name) for r in code))
+        for r in code:
+            first = r.output.splitlines()[0] if r.output else ""
+            room = max(20, width - name_width - 14)
+            lines.append(f"{r.name[:name_width]:{name_width}}  {r.score:4g}/{r.max_score:<4g} "
+                         f"{first[:room]}")
+        got, total = sum(r.score for r in code), sum(r.max_score for r in code)
+        lines.append(f"code: {got:g} / {total:g} points")
+    return "\n".join(lines)
+
+
+def write_results_json(directory: str | Path, path: str | Path, **code_options: Any) -> Path:
+    """Grade ``directory`` and write its Gradescope ``results.json`` to ``path``."""
+    start = time.monotonic()
+    data = results_json(grade_directory(directory, **code_options),
+                        seconds=time.monotonic() - start)
+    path = Path(path)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m grading.autograder grade DIR [--gradescope OUT]`` or ``build OUT.zip``."""
+    parser = argparse.ArgumentParser(prog="python -m grading.autograder")
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade", help="grade a submission directory")
+    grade.add_argument("directory")
+    grade.add_argument("--gradescope", metavar="RESULTS_JSON", default=None)
+    build = commands.add_parser("build", help="write the Gradescope autograder bundle")
+    build.add_argument("out_zip")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        print(build_autograder(args.out_zip))
+        return 0
+    if args.gradescope:
+        write_results_json(args.directory, args.gradescope)
+        print(f"wrote {args.gradescope}")
+        return 0
+    print(text_report(grade_directory(args.directory)))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

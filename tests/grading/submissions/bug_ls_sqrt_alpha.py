@@ -1,0 +1,8 @@
+"""langevin_step with noise √α ε instead of √(2α) ε."""
+import math
+import torch
+
+
+def langevin_step(score, x, sigma, alpha, generator=None):
+    eps = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    return x + alpha * score(x, sigma) + math.sqrt(alpha) * eps

@@ -1,0 +1,107 @@
+"""The Gradescope bundle: its files, its scripts, and a run of run_autograder end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grading.autograder import build_autograder, grade_directory, results_json, text_report
+from grading.code_checks import CodeResult
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_autograder(tmp_path_factory.mktemp("bundle") / "autograder.zip")
+
+
+def _mode(archive: zipfile.ZipFile, name: str) -> int:
+    return (archive.getinfo(name).external_attr >> 16) & 0o777
+
+
+def test_the_bundle_holds_the_two_scripts_and_the_package(bundle: Path) -> None:
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        assert {"setup.sh", "run_autograder", "constraints.txt", "genverify/pyproject.toml",
+                "genverify/constraints.txt", "genverify/grading/sandbox.py",
+                "genverify/grading/student_runner.py", "genverify/grading/code_checks.py",
+                "genverify/derivations/gaussian.py", "genverify/numerics/bridge.py"} <= names
+        assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+        assert not any(n.startswith("genverify/tests/") for n in names)  # no reference solutions
+        assert _mode(archive, "setup.sh") == _mode(archive, "run_autograder") == 0o755
+        setup = archive.read("setup.sh").decode()
+        run = archive.read("run_autograder").decode()
+    assert "pip install -c constraints.txt ./genverify" in setup
+    assert "download.pytorch.org/whl/cpu" in setup  # the CPU build of torch
+    assert "-m grading.autograder grade" in run and "results/results.json" in run
+
+
+def test_the_scripts_are_valid_bash(bundle: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(tmp_path, members=["setup.sh", "run_autograder"])
+    for script in ("setup.sh", "run_autograder"):
+        subprocess.run(["bash", "-n", str(tmp_path / script)], check=True)
+    broken = tmp_path / "broken.sh"
+    broken.write_text("if then fi (\n")  # the twin: bash -n does reject a broken script
+    assert subprocess.run(["bash", "-n", str(broken)], capture_output=True).returncode != 0
+
+
+def test_results_json_merges_the_answers_and_the_code() -> None:
+    from grading.submission import grade_answers
+
+    report = grade_answers({"1.g": "0"})
+    code = [CodeResult("f: p", 1.0, 2.0, "✗ half", "f", "2"),
+            CodeResult("f: q", 0.5, 0.5, "✓", "f", "2")]
+    data = results_json({"answers": report, "code": code})
+    names = [t["name"] for t in data["tests"]]
+    assert "1.g" in names and names[-2:] == ["f: p", "f: q"]
+    assert data["score"] == pytest.approx(report.score + 1.5)
+    assert data["tests"][-2]["status"] == "failed" and data["tests"][-1]["status"] == "passed"
+    assert "code: 1.5 of 2.5 points" in data["output"]
+    text = text_report({"answers": report, "code": code})
+    assert "f: p     1/2    ✗ half" in text and text.endswith("code: 1.5 / 2.5 points")
+
+
+def test_an_unreadable_answers_file_is_reported_and_the_rest_is_graded(tmp_path: Path) -> None:
+    (tmp_path / "answers.toml").write_text("this is = = not toml\n")
+    graded = grade_directory(tmp_path)
+    assert graded["answers"] is None and "could not be read" in graded["answers_error"]
+    data = results_json(graded)
+    assert data["tests"][0]["name"] == "answers.toml" and data["score"] == 0
+
+
+@pytest.mark.slow
+def test_run_autograder_grades_a_submission_into_results_json(bundle: Path,
+                                                              tmp_path: Path) -> None:
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extract("run_autograder", tmp_path)
+    root = tmp_path / "autograder"
+    submission = root / "submission"
+    submission.mkdir(parents=True)
+    (root / "source").mkdir()
+    reference = (SUBMISSIONS / "reference.py").read_text()
+    keep = reference.split("def sample_normal")[0]  # log_normal_diag and log_bernoulli only
+    (submission / "vae.py").write_text(keep)
+    (submission / "answers.toml").write_text('"1.g" = "0"\n"1.h" = "0"\n')
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    subprocess.run(["bash", str(tmp_path / "run_autograder")], env=env, check=True,
+                   capture_output=True, timeout=300)
+    data = json.loads((root / "results" / "results.json").read_text())
+    tests = {t["name"]: t for t in data["tests"]}
+    assert tests["1.g"]["score"] == tests["1.g"]["max_score"] > 0
+    assert tests["1.h"]["score"] == 0  # a wrong answer loses its points
+    code = [t for t in data["tests"] if ":" in t["name"]]
+    full = [t for t in code if t["name"].startswith(("log_normal_diag", "log_bernoulli"))]
+    assert full and all(t["score"] == t["max_score"] for t in full)
+    missing = [t for t in code if t not in full]
+    assert missing and all(t["score"] == 0 and "no function" in t["output"] for t in missing)
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
+    assert stat.S_IMODE((root / "results").stat().st_mode) == 0o700
