@@ -243,4 +243,4 @@ def test_a_tuple_of_closed_forms_gives_its_coordinates_on_a_last_axis():
     out.sum().backward()
     torch.testing.assert_close(tensor.grad, 4.0 + 2 * tensor.detach())
     with pytest.raises(UnsupportedExpression, match="different arguments"):
-        to_numpy((sp.Lambda((a,), a), sp.Lambda((b,), b)))
+        to_numpy((sp.Lambda((a, b), a + 2 * b), sp.Lambda((b, a), a + 2 * b)))
