@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,7 @@ class Verification:
     name: str
     part: str
     steps: tuple[StepReport, ...]
+    seconds: float = 0.0  # wall time of the check
 
     @property
     def ok(self) -> bool:
@@ -178,8 +180,9 @@ class Derivation:
         """
         cache = self.__dict__.setdefault("_verifications", {})
         if seed not in cache:
-            checker = _Checker(self, random.Random(seed))
-            cache[seed] = Verification(self.name, self.part, tuple(checker.run()))
+            start = time.perf_counter()
+            steps = tuple(_Checker(self, random.Random(seed)).run())
+            cache[seed] = Verification(self.name, self.part, steps, time.perf_counter() - start)
         return cache[seed]
 
     def replace_step(self, index: int, step: Step) -> Derivation:
@@ -255,6 +258,20 @@ def _symbolically_zero(expr: sp.Expr) -> bool:
         except (sp.PolynomialError, TypeError, ValueError):  # pragma: no cover - defensive
             continue
     return False
+
+
+def _logs_of_products_as_sums(expr: sp.Expr) -> sp.Expr:
+    """log ∏_j f_j = Σ_j log f_j where every factor is positive by its assumptions."""
+
+    def is_log_of_positive_product(a: sp.Basic) -> bool:
+        return isinstance(a, sp.log) and isinstance(a.args[0], sp.Product) \
+            and a.args[0].function.is_positive is True
+
+    def as_sum(a: sp.log) -> sp.Sum:
+        product = a.args[0]
+        return sp.Sum(sp.expand_log(sp.log(product.function)), *product.limits)
+
+    return expr.replace(is_log_of_positive_product, as_sum) if expr.has(sp.Product) else expr
 
 
 def _single_integrand(expr: sp.Expr) -> sp.Expr | None:
@@ -374,6 +391,7 @@ class _Checker:
     # -- equalities -----------------------------------------------------------------------
 
     def _zero(self, difference: sp.Expr, failure: str) -> tuple[bool, str, str]:
+        difference = _logs_of_products_as_sums(difference)
         if _symbolically_zero(difference):
             return True, "symbolic", ""
         integrand = _single_integrand(difference)
