@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    from models.gan import threads_limited
+    from models.layers import threads_limited
     from models.samplers import (COURSE_SETTINGS, EXACT, Allowance, annealed_langevin,
                                  check_samples, excess_variance, reverse_sde)
     from models.score import (ScoreConfig, mixture_score, noised_mixture, question4_mixture,

@@ -27,8 +27,7 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +35,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from models.layers import initialise, threads_limited
 
 __all__ = [
     "Gaussian",
@@ -56,7 +57,6 @@ __all__ = [
     "js_divergence",
     "integrate_box",
     "sup_error_on_region",
-    "threads_limited",
     "region_grid",
     "train_gan",
 ]
@@ -146,15 +146,6 @@ class Discriminator(nn.Module):
         return torch.sigmoid(self(x))
 
 
-def _initialise(module: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default Linear initialisation, drawn from an explicit generator."""
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-            bound = 1 / math.sqrt(layer.in_features)
-            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
-
-
 def value_terms(logit_data: torch.Tensor, logit_generated: torch.Tensor,
                 bug: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-sample terms of V: (log D(x_data), log(1 − D(x_generated))), from logits.
@@ -238,27 +229,13 @@ def _progress_steps(steps: int, progress: bool | None, description: str) -> Iter
     return progress_bar(range(steps), enabled=progress, desc=description, total=steps)
 
 
-@contextmanager
-def threads_limited(threads: int | None) -> Iterator[None]:
-    """torch.set_num_threads(threads) inside the block (restored after); None leaves it."""
-    if threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def train_discriminator(config: DiscriminatorConfig, *, seed: int,
                         progress: bool | None = None) -> DiscriminatorResult:
     """Maximise V(D, G) over D for the fixed p_G of ``config`` (minimise −V by Adam)."""
     generator = torch.Generator().manual_seed(seed)
     shift, scale = _pooled(config.data, config.generator)
     model = Discriminator(config.data.dim, config.hidden, config.depth, shift, scale)
-    _initialise(model, generator)
+    initialise(model, generator)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.steps)
     losses: list[float] = []
@@ -538,7 +515,7 @@ def train_gan(config: GANConfig, *, seed: int, progress: bool | None = None) -> 
     g = AffineGenerator(config.initial_b, config.initial_log_a)
     shift, scale = _pooled(config.data, g.distribution())
     d = Discriminator(1, config.hidden, config.depth, shift, scale)
-    _initialise(d, generator_rng)
+    initialise(d, generator_rng)
     opt_d = torch.optim.Adam(d.parameters(), lr=config.discriminator_learning_rate,
                              betas=(0.5, 0.999))
     opt_g = torch.optim.Adam(g.parameters(), lr=config.generator_learning_rate,

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from models.data import GaussianMixture
+from models.layers import initialise
 
 __all__ = [
     "ScoreConfig",
@@ -152,15 +153,6 @@ class ScoreResult:
         return self.model.score(x, sigma)
 
 
-def _initialise(module: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default Linear initialisation, drawn from an explicit generator."""
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-            bound = 1 / math.sqrt(layer.in_features)
-            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
-
-
 def _batches(data: GaussianMixture | np.ndarray, batch_size: int,
              generator: torch.Generator) -> Callable[[], torch.Tensor]:
     """A function drawing one training batch (batch_size, d) as float32."""
@@ -206,7 +198,7 @@ def train(config: ScoreConfig, data: GaussianMixture | np.ndarray, *, seed: int,
     the score of the mixture itself) or a fixed point cloud (n, d) (minibatches with
     replacement). Deterministic under ``seed``; respects ``torch.set_num_threads``.
     """
-    from models.gan import threads_limited
+    from models.layers import threads_limited
 
     with threads_limited(config.threads):
         return _train(config, data, seed, progress)
@@ -224,7 +216,7 @@ def _train(config: ScoreConfig, data: GaussianMixture | np.ndarray, seed: int,
         frequencies = config.fourier_scale * torch.randn(dim, config.fourier_features,
                                                          generator=generator)
     model = ScoreNetwork(dim, config.hidden, config.depth, shift, scale, frequencies)
-    _initialise(model, generator)
+    initialise(model, generator)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.steps)
     sigmas = torch.as_tensor(config.sigmas, dtype=torch.float32)

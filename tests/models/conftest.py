@@ -97,3 +97,12 @@ def trained_text_score(text_cloud):
 
     return train(replace(TEXT_CONFIG, threads=1), text_cloud, seed=SCORE_SEED + 1,
                  progress=False)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Sampling and quadrature on one torch thread (the machine's 2 cores are shared)."""
+    from models.layers import threads_limited
+
+    with threads_limited(1):
+        yield

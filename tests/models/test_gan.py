@@ -28,16 +28,9 @@ from models.gan import (BUGS, TWO_D_CONFIG, DiscriminatorConfig, GANConfig, js_d
                         train_discriminator, train_gan, value_by_quadrature, value_estimate)
 from numerics.tolerance import z_quantile
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Sampling and quadrature on one torch thread (the machine's 2 cores are shared)."""
-    from models.gan import threads_limited
-
-    with threads_limited(1):
-        yield
 
 FILE_BUDGET = 1e-6
 VALUE_ASSERTIONS = 2  # the two Monte Carlo value checks of this file

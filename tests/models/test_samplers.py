@@ -30,16 +30,9 @@ from models.score import ScoreConfig, mixture_score, noised_mixture
 from numerics.estimates import Estimate
 from numerics.tolerance import z_quantile
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Sampling and quadrature on one torch thread (the machine's 2 cores are shared)."""
-    from models.gan import threads_limited
-
-    with threads_limited(1):
-        yield
 
 FILE_BUDGET = 1e-6
 RANDOM_ASSERTIONS = 4
