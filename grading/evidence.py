@@ -244,28 +244,58 @@ def _png_file(path: Any) -> bytes:
 
 
 def gan_checks(*, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
-    """Question 3: a discriminator trained against a fixed generator lands on D*."""
+    """Question 3: discriminators trained against fixed generators land on D*; a full GAN
+    drives the JSD down. Each model is trained once and shared with the figure."""
+    state: dict[str, Any] = {}
 
-    def discriminator():
-        import tempfile
+    def trained(name: str) -> Any:
+        if name not in state:
+            from models.gan import TWO_D_CONFIG, DiscriminatorConfig, GANConfig, train_discriminator, train_gan
 
-        from models.figures_gan import question3_figure
-        from models.gan import DiscriminatorConfig, optimal_value, sup_error_on_region, train_discriminator
+            state[name] = {
+                "1-D": lambda: train_discriminator(DiscriminatorConfig(), seed=seed, progress=False),
+                "2-D": lambda: train_discriminator(TWO_D_CONFIG, seed=seed + 1, progress=False),
+                "GAN": lambda: train_gan(GANConfig(), seed=seed + 2, progress=False),
+            }[name]()
+        return state[name]
 
-        result = train_discriminator(DiscriminatorConfig(), seed=seed, progress=False)
+    def discriminator(name: str):
+        from models.gan import optimal_value, sup_error_on_region
+
+        result = trained(name)
         error = sup_error_on_region(result)
         config = result.config
         rows = [{"quantity": "training (CPU)", "value": f"{result.cpu_seconds:.2f} s"},
                 {"quantity": "sup |D − D*| where (p_data + p_G)/2 ≥ 0.05", "value": f"{error:.4f} (≤ 0.02)"},
-                {"quantity": "V(D*, G) = −log 4 + 2 JSD", "value": f"{optimal_value(config.data, config.generator):.6f}"}]
-        with tempfile.TemporaryDirectory() as folder:
-            figure = _png_file(question3_figure(folder, seed=seed, one_d=result, progress=False))
-        return "trained D against D* = p_data/(p_data + p_G) on a grid", error <= 0.02, rows, figure
+                {"quantity": "V(D*, G) = −log 4 + 2 JSD",
+                 "value": f"{optimal_value(config.data, config.generator):.6f}"}]
+        figure = None
+        if name == "1-D":
+            import tempfile
 
-    return [("GAN discriminator", lambda: _timed("3.c", "the trained discriminator lands on D*", discriminator))]
+            from models.figures_gan import question3_figure
+
+            with tempfile.TemporaryDirectory() as folder:
+                figure = _png_file(question3_figure(folder, seed=seed, one_d=result, two_d=trained("2-D"),
+                                                    gan=trained("GAN"), progress=False))
+        return f"trained {name} D against D* = p_data/(p_data + p_G) on a grid", error <= 0.02, rows, figure
+
+    def full_gan():
+        result = trained("GAN")
+        first, last = result.jsd[0], result.jsd[-1]
+        rows = [{"step": str(step), "JSD(p_data ‖ p_G)": f"{value:.5f}"}
+                for step, value in zip(result.recorded_steps, result.jsd)]
+        return (f"JSD by quadrature falls from {first:.4f} to {last:.5f} during training",
+                last < first / 10, rows, None)
+
+    return [(f"GAN discriminator {name}",
+             lambda name=name: _timed("3.c", f"the trained {name} discriminator lands on D*",
+                                      lambda: discriminator(name)))
+            for name in ("1-D", "2-D")] + \
+        [("full GAN", lambda: _timed("3.d", "a full GAN drives the JSD to the data down", full_gan))]
 
 
-def score_checks(*, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
+def score_checks(*, quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
     """Question 4: the learned score against the exact noised-mixture score; the figures."""
     state: dict[str, Any] = {}
 
@@ -305,7 +335,30 @@ def score_checks(*, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
             figures()
         return "Langevin samples over the data", True, [], state["figures"]["4.c"]
 
-    return [("score field", lambda: _timed("4.b", "the learned score matches the exact score", field)),
+    def langevin_exact():
+        import torch
+
+        from models.samplers import COURSE_SETTINGS, EXACT, annealed_langevin, check_samples
+        from models.score import ScoreConfig, mixture_score, noised_mixture, question4_mixture
+
+        mixture, ladder, n = question4_mixture(), ScoreConfig().sigmas, 5000
+        generator = torch.Generator().manual_seed(seed)
+        start = float(ladder[0]) * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        samples = annealed_langevin(mixture_score(mixture), ladder, start, eta=COURSE_SETTINGS.eta,
+                                    steps_per_level=COURSE_SETTINGS.steps_per_level,
+                                    generator=generator)
+        rng = np.random.default_rng(seed)
+        noised = noised_mixture(mixture, float(ladder[-1]))
+        reference, large = noised.sample(n, rng)[0], noised.sample(1_000_000, rng)[0]
+        result = check_samples(samples, reference, large, mixture.means, failure_prob=FAILURE_PROB,
+                               rng=rng, allowance=EXACT)
+        return (f"annealed Langevin (η = {COURSE_SETTINGS.eta:g}, {COURSE_SETTINGS.steps_per_level} "
+                f"steps per level) with the derived score; {result.summary()}"), result.passed, [], None
+
+    full = [("Langevin with the exact score",
+             lambda: _timed("4.c", "annealed Langevin with the exact score samples p_σ", langevin_exact))]
+    return ([] if quick else full) + [
+            ("score field", lambda: _timed("4.b", "the learned score matches the exact score", field)),
             ("figure 4.b", lambda: _timed("4.b", "quiver of the learned score at σ = 0.1", figures)),
             ("figure 4.c", lambda: _timed("4.c", "annealed Langevin samples over the data", samples))]
 
@@ -318,4 +371,4 @@ def checks(*, quick: bool, mnist_dir: str | None) -> list[tuple[str, Callable[[]
         ("GAN value by quadrature", gan_value_by_quadrature),
         ("DDPM marginal by simulation", ddpm_marginal_by_simulation),
     ]
-    return numeric + vae_checks(quick=quick, mnist_dir=mnist_dir) + gan_checks() + score_checks()
+    return numeric + vae_checks(quick=quick, mnist_dir=mnist_dir) + gan_checks() + score_checks(quick=quick)

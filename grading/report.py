@@ -52,7 +52,7 @@ def run_checks(checks: list[tuple[str, Check]], *, progress: bool,
     results = []
     bar = progress_bar(total=len(checks), desc="checks", enabled=progress)
     for name, check in checks:
-        bar.set_postfix_str(name[:40])
+        bar.set_postfix(check=name[:40])
         start = time.perf_counter()
         try:
             results.append(check())
