@@ -43,7 +43,7 @@ def _report(args: argparse.Namespace) -> int:
     from grading.report import run_report
 
     return run_report(out=args.out, quick=args.quick, mnist_dir=args.mnist_dir,
-                      progress=not args.no_progress)
+                      progress=False if args.no_progress else None)  # None: on a terminal only
 
 
 def _assumptions(pairs: Sequence[str]) -> dict[str, object]:

@@ -44,7 +44,7 @@ def all_checks(*, quick: bool, mnist_dir: str | None) -> list[tuple[str, Check]]
     return derivation_checks() + evidence.checks(quick=quick, mnist_dir=mnist_dir)
 
 
-def run_checks(checks: list[tuple[str, Check]], *, progress: bool,
+def run_checks(checks: list[tuple[str, Check]], *, progress: bool | None,
                stream: TextIO = sys.stdout) -> list[Evidence]:
     """Run the checks with a progress bar; a check that raises is a failed check."""
     from models.progress import progress_bar
@@ -92,7 +92,7 @@ def _parts(results: list[Evidence]) -> list[Part]:
     return sorted(parts.values(), key=lambda p: order(p.id) if p.id else ())
 
 
-def run_report(*, out: str, quick: bool, mnist_dir: str | None, progress: bool) -> int:
+def run_report(*, out: str, quick: bool, mnist_dir: str | None, progress: bool | None) -> int:
     """The main job. Returns the exit status."""
     start = time.perf_counter()
     results = run_checks(all_checks(quick=quick, mnist_dir=mnist_dir), progress=progress)
