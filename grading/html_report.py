@@ -10,8 +10,10 @@ import base64
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
+from sympy.printing.mathml import MathMLPresentationPrinter
 
 from derivations.core import Derivation, Verification
 
@@ -45,11 +47,39 @@ class Part:
     evidence: list[Evidence] = field(default_factory=list)
 
 
+class _Printer(MathMLPresentationPrinter):
+    """SymPy's presentation MathML, plus ∏ with bounds, bare indices and cases."""
+
+    def _print_Product(self, e: sp.Product) -> Any:
+        mrow = self._print_Sum(e)
+        mrow.firstChild.firstChild.firstChild.data = "∏"
+        return mrow
+
+    def _print_Idx(self, e: sp.Idx) -> Any:
+        return self._print(e.label)
+
+    def _print_Piecewise(self, e: sp.Piecewise) -> Any:
+        table = self.dom.createElement("mtable")
+        for value, condition in e.args:
+            row = self.dom.createElement("mtr")
+            for item in (value, condition):
+                cell = self.dom.createElement("mtd")
+                cell.appendChild(self._print(item))
+                row.appendChild(cell)
+            table.appendChild(row)
+        brace = self.dom.createElement("mo")
+        brace.appendChild(self.dom.createTextNode("{"))
+        mrow = self.dom.createElement("mrow")
+        mrow.appendChild(brace)
+        mrow.appendChild(table)
+        return mrow
+
+
 def math(expr: sp.Basic) -> str:
     """``expr`` as inline MathML."""
     if isinstance(expr, sp.Lambda):
         expr = expr.expr
-    return f'<math display="inline">{sp.mathml(expr, printer="presentation")}</math>'
+    return f'<math display="inline">{_Printer().doprint(expr)}</math>'
 
 
 def _steps(derivation: Derivation, verification: Verification) -> str:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
+import sympy as sp
+
 from grading.html_report import Evidence, Part, render
 
 Check = Callable[[], Evidence]
@@ -75,14 +77,19 @@ def print_table(results: Iterable[Evidence], stream: TextIO = sys.stdout) -> Non
 
 def _parts(results: list[Evidence]) -> list[Part]:
     """Group evidence under the homework's parts, in the key's order when the key is there."""
-    try:
-        from grading.homework import homework_questions
+    from grading.key import questions
 
-        questions = list(homework_questions())
-    except ImportError:
-        questions = []
-    parts = {q.id: Part(q.id, q.points, q.prompt, getattr(q, "reference", None))
-             for q in questions}
+    parts = {}
+    for q in questions():
+        reference: object = None
+        if q.reference is not None:
+            try:
+                reference = q.reference.build(q.namespace())
+            except Exception:  # noqa: BLE001 - a reference that cannot be shown is described
+                reference = q.reference.describe()
+        if not isinstance(reference, (sp.Basic, str)):
+            reference = q.reference.describe() if q.reference is not None else None
+        parts[q.id] = Part(q.id, q.points, q.prompt, reference)
     for e in results:
         parts.setdefault(e.part, Part(e.part, None, "", None)).evidence.append(e)
 
