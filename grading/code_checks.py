@@ -134,6 +134,43 @@ def submission_files(path: str | Path) -> list[Path]:
     return files
 
 
+def top_level_names(path: Path) -> list[str]:
+    """The names a student's file defines at top level (functions, classes, assignments,
+    imports), from its syntax tree; the file is parsed, never run."""
+    names: list[str] = []
+    for node in _parse_python(path).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names.extend(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.extend((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _parse_python(path: Path) -> ast.Module:
+    return ast.parse(path.read_bytes(), filename=path.name)
+
+
+def _names_in_fresh_interpreter(path: Path) -> list[str]:
+    """CPython 3.11 before 3.11.8 can leave a process whose ``ast.parse`` fails with
+    "SystemError: AST constructor recursion depth mismatch" (gh-106905); a fresh interpreter
+    parses the file instead and returns the names as JSON."""
+    import json
+    import subprocess
+    import sys
+
+    script = ("import json, sys; from pathlib import Path; "
+              "from grading.code_checks import top_level_names; "
+              "print(json.dumps(top_level_names(Path(sys.argv[1]))))")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "it does not parse"
+        raise SyntaxError(last)
+    return [str(name) for name in json.loads(done.stdout)]
+
+
 def locate_functions(files: Sequence[Path]) -> tuple[dict[str, list[str]], list[str]]:
     """For each top-level name, the modules that define it (parsed, never run), and notes."""
     defined: dict[str, list[str]] = {}
@@ -141,24 +178,19 @@ def locate_functions(files: Sequence[Path]) -> tuple[dict[str, list[str]], list[
     for path in files:
         module = path.stem
         try:
-            tree = ast.parse(path.read_bytes(), filename=path.name)
+            try:
+                names = top_level_names(path)
+            except SystemError:
+                names = _names_in_fresh_interpreter(path)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
             line = getattr(error, "lineno", None)
             notes.append(f"{path.name} does not parse ({type(error).__name__}"
                          f"{f' at line {line}' if line else ''})")
             continue
-        for node in tree.body:
-            names: list[str] = []
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names = [node.name]
-            elif isinstance(node, ast.Assign):
-                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [(a.asname or a.name).split(".")[0] for a in node.names]
-            for name in names:
-                defined.setdefault(name, [])
-                if module not in defined[name]:
-                    defined[name].append(module)
+        for name in names:
+            defined.setdefault(name, [])
+            if module not in defined[name]:
+                defined[name].append(module)
     return defined, notes
 
 

@@ -259,6 +259,7 @@ def parse_plain_expression(text: str, namespace: Namespace, *,
     offsets = offsets[leading:]
     if not source_text:
         raise ParseError("the answer is empty", 0)
+    _refuse_deep_nesting(text)
     try:
         tree = ast.parse(source_text, mode="eval")
     except SyntaxError as error:
@@ -284,3 +285,26 @@ def parse_plain_expression(text: str, namespace: Namespace, *,
         value = value.xreplace({s: namespace.bound(s.name) for s in value.free_symbols
                                 if isinstance(s, sp.Symbol) and s.name in builder.bound_names})
     return value
+
+
+def _refuse_deep_nesting(text: str) -> None:
+    """Refuse nesting deeper than the cap BEFORE ``ast.parse`` sees it.
+
+    Brackets, chains of unary signs and towers of powers make CPython's parser recurse; a
+    RecursionError inside ``ast.parse`` leaves CPython 3.11's AST recursion counter wrong, and
+    every later ``ast.parse`` in the process fails with SystemError. So the depth is measured
+    here, on the text.
+    """
+    depth = deepest = signs = 0
+    for position, c in enumerate(text):
+        if c in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in ")]}":
+            depth -= 1
+        signs = signs + 1 if c in "+-~" else (signs if c.isspace() else 0)
+        if deepest > limits.MAX_DEPTH or signs > limits.MAX_DEPTH:
+            raise ParseError(f"the answer is nested more than {limits.MAX_DEPTH} deep", position)
+    powers = text.count("^") + text.count("**")
+    if powers > limits.MAX_DEPTH:
+        raise ParseError(f"more than {limits.MAX_DEPTH} powers in one answer", 0)

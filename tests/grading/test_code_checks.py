@@ -314,3 +314,18 @@ def test_the_batch_helpers_copy_only_module_named_files(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not code")
     assert submission_files(tmp_path) == [tmp_path / "reference.py"]
     assert submission_files(tmp_path / "reference.py") == [tmp_path / "reference.py"]
+
+
+def test_names_are_found_in_a_fresh_interpreter_when_this_one_cannot_parse(tmp_path, monkeypatch):
+    """The fallback for CPython 3.11's broken ast.parse state (gh-106905)."""
+    from grading import code_checks
+
+    student = tmp_path / "student.py"
+    student.write_text("import torch\ndef log_bernoulli(x, y):\n    return x\nTHRESHOLD = 1\n")
+
+    def broken(path):
+        raise SystemError("AST constructor recursion depth mismatch (before=147, after=37)")
+
+    monkeypatch.setattr(code_checks, "_parse_python", broken)
+    defined, notes = code_checks.locate_functions([student])
+    assert set(defined) == {"torch", "log_bernoulli", "THRESHOLD"} and not notes

@@ -143,3 +143,16 @@ def test_any_plain_text_is_either_read_or_refused_with_a_parse_error(text: str) 
         assert error.position >= 0
     else:
         assert isinstance(value, sp.Basic)
+
+
+def test_deep_nesting_is_refused_before_python_parses_it_so_later_answers_still_parse():
+    """CPython 3.11 leaves ast.parse broken after a RecursionError inside it; never get there."""
+    import ast
+
+    from grading.parse import ParseError, parse_plain
+
+    for hostile in ("(" * 5000 + "x" + ")" * 5000, "-" * 5000 + "x", "x" + "**x" * 3000):
+        with pytest.raises(ParseError):
+            parse_plain(hostile)
+    assert isinstance(ast.parse("def f(x):\n    return x\n"), ast.Module)
+    assert parse_plain("sigma**2/2") is not None
