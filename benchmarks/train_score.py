@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from models.layers import threads_limited
-    from models.samplers import (COURSE_SETTINGS, EXACT, Allowance, annealed_langevin,
+    from models.samplers import (COURSE_SETTINGS, EXACT, Allowance,
+                                 sample_from_noise,
                                  check_samples, excess_variance, reverse_sde)
     from models.score import (ScoreConfig, mixture_score, noised_mixture, question4_mixture,
                               relative_mse, train)
@@ -73,11 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             for sampler in ("annealed Langevin", "reverse SDE"):
                 generator = torch.Generator().manual_seed(args.seed + 7)
                 if sampler == "annealed Langevin":
-                    start = float(sigmas[0]) * torch.randn(SAMPLER_POINTS, 2, generator=generator,
-                                                           dtype=torch.float64)
-                    x = annealed_langevin(score, sigmas, start, eta=COURSE_SETTINGS.eta,
-                                          steps_per_level=COURSE_SETTINGS.steps_per_level,
-                                          generator=generator)
+                    x = sample_from_noise(score, sigmas, SAMPLER_POINTS, generator=generator)
                 else:
                     start = noised_mixture(mixture, float(sigmas[0])).sample(SAMPLER_POINTS, rng)[0]
                     x = reverse_sde(score, float(sigmas[-1]), float(sigmas[0]),
@@ -89,12 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                     "passed": check.passed,
                     "checks": {c.name: [c.statistic, c.threshold, c.passed] for c in check.checks},
                 }
-        generator = torch.Generator().manual_seed(args.seed + 8)
-        start = float(sigmas[0]) * torch.randn(args.samples, 2, generator=generator,
-                                               dtype=torch.float64)
-        x = annealed_langevin(exact, sigmas, start, eta=COURSE_SETTINGS.eta,
-                              steps_per_level=COURSE_SETTINGS.steps_per_level,
-                              generator=generator)
+        x = sample_from_noise(exact, sigmas, args.samples,
+                              generator=torch.Generator().manual_seed(args.seed + 8))
     per_mode, pooled = excess_variance(x.numpy(), large, mixture.means)
     report["samplers"] = samplers
     report["langevin_bias"] = {

@@ -283,12 +283,6 @@ def _component_scores(point: sp.Expr, mean: sp.Expr, std: sp.Expr) -> sp.Expr:
         {x: point, mu: mean, sigma: sp.sqrt(std**2 + sigma**2)}, simultaneous=True)
 
 
-def _slope_instance(point: sp.Symbol, mean: sp.Expr, std: sp.Expr) -> tuple[dict, sp.Expr]:
-    """The slope lemma's start at N(point; mean, std² + σ²), and the substitution that makes it."""
-    mapping = {x: point, mu: mean, sigma: sp.sqrt(std**2 + sigma**2)}
-    return mapping, gaussian_slope().steps[0].expr.subs(mapping, simultaneous=True)
-
-
 def _slope_instance(point: sp.Symbol, mean: sp.Expr, std: sp.Expr) -> tuple[dict, sp.Expr, sp.Expr]:
     """The slope lemma at N(point; mean, std² + σ²): the substitution, the density, its slope."""
     mapping = {x: point, mu: mean, sigma: sp.sqrt(std**2 + sigma**2)}

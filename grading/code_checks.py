@@ -642,7 +642,7 @@ _NORMAL_ROWS = 2000
 
 
 def _check_sample_normal(ctx: _Context) -> dict[str, Outcome]:
-    n, d = _NORMAL_ROWS, len(_NORMAL_MU)
+    n = _NORMAL_ROWS
     mu, logvar = np.tile(_NORMAL_MU, (n, 1)), np.tile(_NORMAL_LOGVAR, (n, 1))
     small_mu, small_logvar = mu[:8], logvar[:8]
     cases = [

@@ -338,15 +338,12 @@ def score_checks(*, quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], 
     def langevin_exact():
         import torch
 
-        from models.samplers import COURSE_SETTINGS, EXACT, annealed_langevin, check_samples
+        from models.samplers import COURSE_SETTINGS, EXACT, check_samples, sample_from_noise
         from models.score import ScoreConfig, mixture_score, noised_mixture, question4_mixture
 
         mixture, ladder, n = question4_mixture(), ScoreConfig().sigmas, 5000
-        generator = torch.Generator().manual_seed(seed)
-        start = float(ladder[0]) * torch.randn(n, 2, generator=generator, dtype=torch.float64)
-        samples = annealed_langevin(mixture_score(mixture), ladder, start, eta=COURSE_SETTINGS.eta,
-                                    steps_per_level=COURSE_SETTINGS.steps_per_level,
-                                    generator=generator)
+        samples = sample_from_noise(mixture_score(mixture), ladder, n,
+                                    generator=torch.Generator().manual_seed(seed))
         rng = np.random.default_rng(seed)
         noised = noised_mixture(mixture, float(ladder[-1]))
         reference, large = noised.sample(n, rng)[0], noised.sample(1_000_000, rng)[0]

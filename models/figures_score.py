@@ -134,7 +134,7 @@ def question4_panels(*, seed: int = 0, samples: int = 3000, progress: bool | Non
     then one Tweedie denoising step.
     """
     from models.data import text_point_cloud
-    from models.samplers import COURSE_SETTINGS, annealed_langevin, tweedie_denoise
+    from models.samplers import COURSE_SETTINGS, LangevinSettings, sample_from_noise, tweedie_denoise
     from models.score import TEXT_CONFIG, ScoreConfig, question4_mixture, train
 
     results = dict(results or {})
@@ -149,12 +149,11 @@ def question4_panels(*, seed: int = 0, samples: int = 3000, progress: bool | Non
     for offset, (name, (points, source, config)) in enumerate(datasets.items()):
         result = results.get(name) or train(config, source, seed=seed + offset, progress=progress)
         sigmas = result.config.sigmas
-        generator = torch.Generator().manual_seed(seed + 10 + offset)
-        start = sigmas[0] * torch.randn(samples, 2, generator=generator, dtype=torch.float64)
-        eta = COURSE_SETTINGS.eta * (sigmas[-1] / 0.1) ** 2
-        x = annealed_langevin(result.score, sigmas, start, eta=eta,
-                              steps_per_level=COURSE_SETTINGS.steps_per_level,
-                              generator=generator)
+        settings = LangevinSettings(COURSE_SETTINGS.eta * (sigmas[-1] / 0.1) ** 2,
+                                    COURSE_SETTINGS.steps_per_level)  # η/σ_L² stays the same
+        x = sample_from_noise(result.score, sigmas, samples,
+                              generator=torch.Generator().manual_seed(seed + 10 + offset),
+                              settings=settings)
         x = tweedie_denoise(result.score, x, float(sigmas[-1]))
         panels.append(Panel(name, points, result, x.numpy()))
     return panels

@@ -96,6 +96,16 @@ def annealed_langevin(score: ScoreFunction, sigmas: Sequence[float], initial: to
     return x
 
 
+def sample_from_noise(score: ScoreFunction, sigmas: Sequence[float], n: int, *,
+                      generator: torch.Generator,
+                      settings: LangevinSettings = COURSE_SETTINGS) -> torch.Tensor:
+    """``n`` 2-D samples: x₀ ~ N(0, σ_1² I) (float64, from ``generator``), then
+    :func:`annealed_langevin` over ``sigmas`` with ``settings``."""
+    start = float(sigmas[0]) * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+    return annealed_langevin(score, sigmas, start, eta=settings.eta,
+                             steps_per_level=settings.steps_per_level, generator=generator)
+
+
 def reverse_sde(score: ScoreFunction, sigma_min: float, sigma_max: float,
                 initial: torch.Tensor, *, steps: int, generator: torch.Generator) -> torch.Tensor:
     """Euler–Maruyama for the reverse VE SDE from t = 1 (σ_max) to t = 0 (σ_min).

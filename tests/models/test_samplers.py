@@ -25,6 +25,7 @@ import pytest
 import torch
 
 from models.samplers import (COURSE_SETTINGS, EXACT, annealed_langevin, check_samples,
+                             sample_from_noise,
                              reverse_sde, tweedie_denoise)
 from models.score import ScoreConfig, mixture_score, noised_mixture
 from numerics.estimates import Estimate
@@ -56,11 +57,7 @@ def target(score_mixture):
 
 
 def _langevin(score, seed: int) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    start = float(LADDER[0]) * torch.randn(N, 2, generator=generator, dtype=torch.float64)
-    return annealed_langevin(score, LADDER, start, eta=COURSE_SETTINGS.eta,
-                             steps_per_level=COURSE_SETTINGS.steps_per_level,
-                             generator=generator)
+    return sample_from_noise(score, LADDER, N, generator=torch.Generator().manual_seed(seed))
 
 
 def _sde(score, mixture, seed: int) -> torch.Tensor:

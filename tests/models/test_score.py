@@ -25,7 +25,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.samplers import (COURSE_SETTINGS, Allowance, annealed_langevin, check_samples,
+from models.samplers import (Allowance, check_samples,
+                             sample_from_noise,
                              reverse_sde)
 from models.score import (ScoreConfig, ScoreNetwork, denoising_score_matching_loss,
                           isotropic_stds, mixture_score, noised_mixture, relative_mse, train)
@@ -157,11 +158,7 @@ def target(score_mixture, trained_score):
 
 
 def _langevin(score, sigmas, seed: int) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    start = float(sigmas[0]) * torch.randn(N, 2, generator=generator, dtype=torch.float64)
-    return annealed_langevin(score, sigmas, start, eta=COURSE_SETTINGS.eta,
-                             steps_per_level=COURSE_SETTINGS.steps_per_level,
-                             generator=generator)
+    return sample_from_noise(score, sigmas, N, generator=torch.Generator().manual_seed(seed))
 
 
 def _sde(score, mixture, sigmas, seed: int) -> torch.Tensor:
@@ -213,10 +210,7 @@ def test_question_4_figures_show_the_field_and_samples_on_the_mixture_and_the_te
             (("mixture", score_mixture.sample(3000, np.random.default_rng(0))[0], trained_score),
              ("CS446", text_cloud, trained_text_score))):
         sigmas = result.config.sigmas
-        generator = torch.Generator().manual_seed(seed)
-        start = float(sigmas[0]) * torch.randn(1000, 2, generator=generator, dtype=torch.float64)
-        x = annealed_langevin(result.score, sigmas, start, eta=COURSE_SETTINGS.eta,
-                              steps_per_level=COURSE_SETTINGS.steps_per_level, generator=generator)
+        x = sample_from_noise(result.score, sigmas, 1000, generator=torch.Generator().manual_seed(seed))
         samples = tweedie_denoise(result.score, x, float(sigmas[-1])).numpy()
         panels.append(Panel(name, data, result, samples))
     paths = question4_figures(tmp_path, panels=panels, dpi=60)
