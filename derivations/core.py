@@ -328,9 +328,7 @@ class _Checker:
             yield StepReport(index, step.reason, step.rel, ok, method, detail)
             if step.rel == "solves":
                 chain = step.expr.rhs
-            elif step.rel not in ("holds", "stationary"):
-                chain = step.expr
-            elif step.rel == "stationary":
+            elif step.rel != "holds":  # a stationarity condition is the next step's equation
                 chain = step.expr
 
     def _check(self, step: Step, previous: sp.Basic | None) -> tuple[bool, str, str]:
