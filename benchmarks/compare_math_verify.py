@@ -2,13 +2,13 @@
 
     /tmp/bench-venv/bin/python benchmarks/compare_math_verify.py [--json FILE] [--show-misses]
 
-Both checkers get every (reference, answer) pair of ``tests/grading/labelled_pairs.toml`` in
+Both checkers get every (reference, answer) pair of ``tests/grading/answers/labelled_pairs.toml`` in
 one run; for each we print the correct verdicts (equivalent / not equivalent as labelled),
 false positives (said "equivalent" for a pair labelled not equivalent — the error that gives
 a wrong answer full marks), false negatives, undecided (no verdict: an error, an empty parse,
 a timeout, a parse error) and the median and 95th-percentile latency per pair.
 
-* ours: :func:`grading.equivalence.check_equivalence` with the pair's profile of assumptions
+* ours: :func:`grading.answers.equivalence.check_equivalence` with the pair's profile of assumptions
   (σ > 0, y ∈ (0, 1), ...), in its default isolation (a forked worker, 4 s deadline).
 * math-verify: ``parse`` of both sides, then ``verify(gold=reference, target=answer)``. It
   extracts LaTeX from text, so each side is given wrapped in ``$...$``; if that extracts
@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAIRS_FILE = ROOT / "tests" / "grading" / "labelled_pairs.toml"
+PAIRS_FILE = ROOT / "tests" / "grading" / "answers" / "labelled_pairs.toml"
 
 EQUIVALENT, NOT_EQUIVALENT, UNDECIDED = "equivalent", "not_equivalent", "undecided"
 
@@ -71,7 +71,7 @@ class Tally:
 def run_ours(data: dict) -> Tally:
     """Our engine, one pair after another, with each pair's profile of assumptions."""
     sys.path.insert(0, str(ROOT))
-    from grading.equivalence import Kind, check_equivalence
+    from grading.answers.equivalence import Kind, check_equivalence
 
     def verdict(pair: dict) -> tuple[str, str]:
         result = check_equivalence(pair["reference"], pair["answer"],

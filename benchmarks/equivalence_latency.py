@@ -2,7 +2,7 @@
 
     python benchmarks/equivalence_latency.py [--isolation worker|process|thread|none] [--repeat N]
 
-Runs every (reference, answer) pair of ``tests/grading/labelled_pairs.toml`` in this process
+Runs every (reference, answer) pair of ``tests/grading/answers/labelled_pairs.toml`` in this process
 (each check in the isolation mode given, default the engine's own) and prints the median and
 95th-percentile latency and the share of correct verdicts (kind and named mistake). Targets from
 issue 4: median <= 100 ms, p95 <= 1 s, 100 % correct, none undecided.
@@ -18,7 +18,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAIRS_FILE = ROOT / "tests" / "grading" / "labelled_pairs.toml"
+PAIRS_FILE = ROOT / "tests" / "grading" / "answers" / "labelled_pairs.toml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
-    from grading.equivalence import Kind, check_equivalence
+    from grading.answers.equivalence import Kind, check_equivalence
 
     data = tomllib.loads(PAIRS_FILE.read_text("utf-8"))
     latencies: list[float] = []

@@ -2,8 +2,8 @@
 
     python benchmarks/grade_code.py [--repeat N] [--parallel P] [--catalogue] [--json FILE]
 
-Grades ``tests/grading/submissions/reference.py`` as a submission directory with
-:func:`grading.code_checks.grade_code_submission` in a fresh process each time (so the cost
+Grades ``tests/grading/code/submissions/reference.py`` as a submission directory with
+:func:`grading.code.checks.grade_code_submission` in a fresh process each time (so the cost
 includes importing the harness, deriving the references and starting the sandboxes, each of
 which imports torch), with the default settings that course grading uses (50 Hypothesis
 examples per input class, failure probability 1e-6 per statistical property). Target (issue
@@ -26,12 +26,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBMISSIONS = ROOT / "tests" / "grading" / "submissions"
+SUBMISSIONS = ROOT / "tests" / "grading" / "code" / "submissions"
 
 _ONE_RUN = """
 import json, sys, time
 start = time.monotonic()
-from grading.code_checks import grade_code_submission
+from grading.code.checks import grade_code_submission
 results = grade_code_submission(sys.argv[1], parallel=int(sys.argv[2]))
 print(json.dumps({"seconds": time.monotonic() - start,
                   "score": sum(r.score for r in results),
@@ -52,8 +52,8 @@ def grade_reference(parallel: int) -> dict:
 
 
 def catalogue() -> list[tuple[str, str, float, float, str]]:
-    from grading.code_checks import CheckSettings, Session, check_function, submission_files
-    from grading.code_spec import spec
+    from grading.code.checks import CheckSettings, Session, check_function, submission_files
+    from grading.code.spec import spec
 
     prefixes = {"lnd": "log_normal_diag", "lb": "log_bernoulli", "sn": "sample_normal",
                 "sb": "sample_bernoulli", "elbo": "elbo_loss", "dsm": "dsm_loss",

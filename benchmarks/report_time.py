@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-GENVERIFY = [sys.executable, "-m", "grading.cli"]
+GENVERIFY = [sys.executable, "-m", "genverify.cli"]
 
 
 def run_once(quick: bool) -> tuple[float, int, str]:

@@ -13,7 +13,7 @@ and the package's source under ``genverify/``.
 
 :func:`grade_directory` grades a submission directory: ``answers.toml`` (if present) with
 ``grading.submission.grade_file`` and the Python files with
-:func:`grading.code_checks.grade_code_submission`; :func:`results_json` merges both into one
+:func:`grading.code.checks.grade_code_submission`; :func:`results_json` merges both into one
 Gradescope ``results.json`` (tests, scores, max scores, output, visibility), and
 :func:`write_results_json` writes it; :func:`text_report` prints it for a terminal.
 ``python -m grading.autograder grade DIR [--gradescope OUT]`` does that from a shell. Source: Gradescope autograder specifications ("Setting up your
@@ -34,7 +34,7 @@ from typing import Any
 __all__ = ["build_autograder", "grade_directory", "main", "results_json", "text_report",
            "write_results_json"]
 
-_PACKAGES = ("derivations", "numerics", "models", "grading")
+_PACKAGES = ("derivations", "numerics", "models", "grading", "report", "genverify")
 _PROJECT_FILES = ("pyproject.toml", "README.md", "constraints.txt")
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,13 +57,13 @@ python3.11 -m venv /autograder/venv
     -c constraints.txt torch
 /autograder/venv/bin/pip install -c constraints.txt ./genverify
 # warm the caches: the first import of sympy/torch is slow
-/autograder/venv/bin/python -c "import grading.code_checks, torch"
+/autograder/venv/bin/python -c "import grading.code.checks, torch"
 chmod -R go-rwx /autograder/source
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for each submission, as root, in a fresh container.
-# The student's code runs in grading.sandbox: another user, no network, a private file system.
+# The student's code runs in grading.code.sandbox: another user, no network, a private file system.
 set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
@@ -137,7 +137,7 @@ def grade_directory(directory: str | Path, **code_options: Any) -> dict[str, Any
     The code is graded when the directory holds Python files or no answers file (so a
     submission with nothing gets zero on the coding parts rather than nothing at all).
     """
-    from grading.code_checks import grade_code_submission, submission_files
+    from grading.code.checks import grade_code_submission, submission_files
 
     directory = Path(directory)
     answers = _answers_file(directory) if directory.is_dir() else None

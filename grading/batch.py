@@ -8,7 +8,7 @@ whose grading fails (a bug of the grader, not of the student) gets a row with th
 no score, and the others go on.
 
 CSV columns: ``submission``, ``score``, ``max_score``, ``answers_score``, ``answers_max``,
-one ``code:<function>`` column per function of ``grading.code_spec.CODE_SPECS`` (its points),
+one ``code:<function>`` column per function of ``grading.code.spec.CODE_SPECS`` (its points),
 ``seconds`` and ``error``.
 """
 
@@ -33,7 +33,7 @@ def submissions(directory: str | Path) -> list[Path]:
 
 def _grade_one(path: str, code_options: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission (in a worker process) into one CSV row."""
-    from grading.code_spec import CODE_SPECS
+    from grading.code.spec import CODE_SPECS
 
     start = time.monotonic()
     row: dict[str, Any] = {"submission": Path(path).name, "error": ""}
@@ -62,7 +62,7 @@ def _grade_one(path: str, code_options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _columns() -> list[str]:
-    from grading.code_spec import CODE_SPECS
+    from grading.code.spec import CODE_SPECS
 
     return (["submission", "score", "max_score", "answers_score", "answers_max"]
             + [f"code:{spec.name}" for spec in CODE_SPECS] + ["seconds", "error"])
@@ -73,7 +73,7 @@ def grade_batch(directory: str | Path, workers: int = 2, csv_path: str | Path = 
     """Grade every submission under ``directory`` with ``workers`` processes; write the CSV.
 
     Returns the rows (in the order of the submissions' names). ``code_options`` go to
-    :func:`grading.code_checks.grade_code_submission` (e.g. ``settings``).
+    :func:`grading.code.checks.grade_code_submission` (e.g. ``settings``).
     """
     paths = submissions(directory)
     rows: dict[str, dict[str, Any]] = {}

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grading.key import Result
+from grading.key.registry import Result
 from grading.submission import Report
 
 __all__ = ["VISIBILITIES", "results_json", "write_results"]

@@ -7,7 +7,7 @@ fails otherwise with a report that quotes the line of the file, how the answer w
 feedback and the points; a part graded by a person (a figure) is skipped as pending; an answer
 to an id the key does not have fails. With ``--junitxml`` the same results become JUnit XML.
 
-The answers are read with ``tomllib`` and checked by :func:`grading.key.grade`; nothing in the
+The answers are read with ``tomllib`` and checked by :func:`grading.key.registry.grade`; nothing in the
 file is evaluated.
 """
 
@@ -36,7 +36,7 @@ class AnswersFile(pytest.File):
     """An answers file: one item per part of the key, and one per id the key does not have."""
 
     def collect(self) -> Any:
-        from grading.key import questions
+        from grading.key.registry import questions
         from grading.submission import AnswersError, locate, read_answers
 
         try:
@@ -69,7 +69,7 @@ class PartItem(pytest.Item):
         self.result = None
 
     def runtest(self) -> None:
-        from grading.key import Status, grade
+        from grading.key.registry import Status, grade
 
         if self.unknown:
             raise PartFailed(f"{self.part!r} is not a part of the answer key")

@@ -7,7 +7,7 @@ Keys are part ids (quote them: ``"1.a"``; unquoted dotted keys ``1.a = ...`` bec
 tables, which are flattened back to ``1.a``). A value is an answer string or a list of strings.
 The file is read with ``tomllib``; nothing in it is evaluated.
 
-Every part of the key gets a :class:`grading.key.Result` (a part with no answer scores 0).
+Every part of the key gets a :class:`grading.key.registry.Result` (a part with no answer scores 0).
 Parts graded by a person (figures) are *pending*: they are excluded from the automatic total
 and reported separately (``manual: 0 of 5 parts graded, 33 points pending``). Answers to ids
 the key does not have are reported, not graded.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grading.key import Answer, Result, Status, grade, questions
+from grading.key.registry import Answer, Result, Status, grade, questions
 
 __all__ = ["AnswersError", "Report", "grade_answers", "grade_file", "locate", "parse_answers",
            "read_answers"]

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from grading.autograder import build_autograder, grade_directory, results_json, text_report
-from grading.code_checks import CodeResult
+from grading.code.checks import CodeResult
 
-SUBMISSIONS = Path(__file__).parent / "submissions"
+SUBMISSIONS = Path(__file__).parent / "code" / "submissions"
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,10 @@ def test_the_bundle_holds_the_two_scripts_and_the_package(bundle: Path) -> None:
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
         assert {"setup.sh", "run_autograder", "constraints.txt", "genverify/pyproject.toml",
-                "genverify/constraints.txt", "genverify/grading/sandbox.py",
-                "genverify/grading/student_runner.py", "genverify/grading/code_checks.py",
+                "genverify/constraints.txt", "genverify/grading/code/sandbox.py",
+                "genverify/grading/code/runner.py", "genverify/grading/code/checks.py",
+                "genverify/grading/answers/parse.py", "genverify/grading/key/registry.py",
+                "genverify/report/run.py", "genverify/genverify/cli.py",
                 "genverify/derivations/gaussian.py", "genverify/numerics/bridge.py"} <= names
         assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
         assert not any(n.startswith("genverify/tests/") for n in names)  # no reference solutions

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from grading.batch import _grade_one, grade_batch, submissions
-from grading.code_checks import CheckSettings
-from grading.code_spec import spec
+from grading.code.checks import CheckSettings
+from grading.code.spec import spec
 
-SUBMISSIONS = Path(__file__).parent / "submissions"
+SUBMISSIONS = Path(__file__).parent / "code" / "submissions"
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from grading.equivalence import Kind, check_equivalence
+from grading.answers.equivalence import Kind, check_equivalence
 from grading.isolation import MODES, run_isolated
 
 PAIR = (r"\frac{(\mu_\phi-\mu_p)^2}{2\sigma^2}", r"\frac{(\mu_p-\mu_\phi)^2}{2\sigma^2}")

@@ -9,7 +9,7 @@ import pytest
 
 # imported here, before pytester's in-process runs snapshot sys.modules: the key, its
 # derivations and the graded results then stay cached across the runs
-import grading.homework  # noqa: F401
+import grading.key.homework  # noqa: F401
 import grading.pytest_plugin  # noqa: F401
 import grading.submission  # noqa: F401
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.key import Status
+from grading.key.registry import Status
 from grading.submission import AnswersError, grade_answers, grade_file, locate, parse_answers
 
 DATA = Path(__file__).parent / "data"

@@ -1,0 +1,1 @@
+"""The ``genverify`` command line: the one place that wires the subcommands (:mod:`genverify.cli`)."""

@@ -1,0 +1,979 @@
+"""The answer key: a registry of questions, each with its points, its reference and its checker.
+
+A :class:`Question` has an id (``"1.h"``), points, a prompt, a checker kind (:data:`KINDS`), a
+reference *taken from* :mod:`derivations` (a :class:`Reference` names an exported closed form
+or a derivation and applies it to the question's symbols — the answer is never retyped here),
+the symbols' assumptions (σ > 0, probabilities in (0, 1), ...), and the feedback and partial
+credit for known mistakes (:class:`KnownMistake`). Grading an answer gives a :class:`Result`.
+
+The registry follows ``torch.distributions.kl.register_kl``: a private dict, a public
+:func:`register_question` (a function, or a decorator over a zero-argument builder that runs on
+first lookup) and a public lookup :func:`question`. Checkers are registered per kind the same
+way (:func:`register_checker`), so staff can add a kind. Staff add their own questions from
+Python or from a TOML file (:func:`load_questions`; format in its docstring).
+
+Untrusted text: answers only ever reach the safe parser (:func:`grading.answers.parse.parse_answer`)
+and the equivalence engine (:func:`grading.answers.equivalence.check_equivalence`), which runs each
+check under a deadline in a forked worker. A TOML reference names a module of
+:data:`derivations.MODULES` and a public attribute of it; nothing else is imported.
+
+Source of the design: the homework's contract in ``HOMEWORK.md`` (parts, points, kinds) and
+``DESIGN.md`` (Grading).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+__all__ = [
+    "Answer",
+    "KINDS",
+    "AnswerKeyError",
+    "KnownMistake",
+    "Option",
+    "Question",
+    "Reference",
+    "Result",
+    "Status",
+    "checker",
+    "grade",
+    "load_questions",
+    "question",
+    "questions",
+    "register_checker",
+    "register_question",
+    "total_points",
+    "unregister_question",
+]
+
+KINDS = ("expression", "number", "choice", "yes/no", "structured", "derivation", "manual",
+         "code")
+TIMEOUT = 4.0  # seconds per equivalence check (the engine's default)
+
+Answer = str | Sequence[str]  # an answer string, or the lines of a derivation
+
+
+class AnswerKeyError(ValueError):
+    """A malformed question, an unknown part id, or a reference that cannot be resolved."""
+
+
+class Status(str, Enum):
+    """The outcome of grading one part."""
+
+    CORRECT = "correct"
+    PARTIAL = "partial"
+    INCORRECT = "incorrect"
+    UNDECIDED = "undecided"
+    UNPARSABLE = "unparsable"
+    MANUAL = "manual"
+    MISSING = "missing"
+
+    @property
+    def exit_code(self) -> int:
+        """0 correct; 1 not (partial, incorrect, missing); 2 undecided, unreadable or manual."""
+        if self is Status.CORRECT:
+            return 0
+        if self in (Status.PARTIAL, Status.INCORRECT, Status.MISSING):
+            return 1
+        return 2
+
+
+@dataclass(frozen=True)
+class Result:
+    """The grade of one part: points out of ``max_points``, the status and the feedback.
+
+    ``read_as`` shows how the answer was read (normalised LaTeX); ``detail`` holds the
+    counterexample, the first invalid line or the reason a check could not decide; ``line`` is
+    the 1-based line of a multi-line answer that fails; ``mistake`` names a recognised mistake.
+    """
+
+    part: str
+    status: Status
+    points: float
+    max_points: float
+    feedback: str
+    read_as: str | None = None
+    detail: str = ""
+    mistake: str | None = None
+    line: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return self.status.exit_code
+
+    @property
+    def automatic(self) -> bool:
+        """False for a part a person grades (a figure): its points are pending."""
+        return self.status is not Status.MANUAL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"part": self.part, "status": self.status.value, "points": self.points,
+                "max_points": self.max_points, "feedback": self.feedback,
+                "read_as": self.read_as, "detail": self.detail, "mistake": self.mistake,
+                "line": self.line}
+
+
+# ----------------------------------------------------------------------------------------------
+# references: taken from derivations, applied to the question's symbols
+
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*(\^\*)?$")
+_SOURCE = re.compile(r"^derivations\.([a-z_][a-z0-9_]*):([A-Za-z][A-Za-z0-9_]*)$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference answer taken from :mod:`derivations`.
+
+    ``source`` is ``"derivations.MODULE:NAME"``: an UPPER_CASE export (a ``sympy.Lambda``),
+    applied to ``arguments``; or a ``@derivation`` builder, of which ``pick`` takes the
+    ``"result"`` (default) or the ``"start"`` (its first expression). Each argument is a name of
+    the question (``"mu_phi"``; an ``IndexedBase`` where the Lambda takes one), LaTeX parsed by
+    the safe parser (``"p_{data}(x)"``), a SymPy object, or a callable of the namespace.
+    ``transform(expr, namespace)`` rewrites the result (e.g. into a model's tables).
+    ``latex`` instead of ``source``: a staff-written reference, parsed by the safe parser;
+    ``builder(namespace)`` (Python only): a function that builds the reference from
+    derivations (a count read off a derived density, a structured problem).
+    """
+
+    source: str | None = None
+    arguments: tuple[Any, ...] = ()
+    pick: str = "result"
+    transform: Callable[[sp.Basic, Any], sp.Basic] | None = None
+    latex: str | None = None
+    label: str = ""
+    builder: Callable[[Any], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if sum(x is not None for x in (self.source, self.latex, self.builder)) != 1:
+            raise AnswerKeyError("a reference has one of: a source in derivations, a builder, "
+                            "a latex text")
+        if self.source is not None and not _SOURCE.match(self.source):
+            raise AnswerKeyError(f"a reference source is 'derivations.MODULE:NAME', not "
+                            f"{self.source!r}")
+        if self.pick not in ("result", "start"):
+            raise AnswerKeyError(f"pick is 'result' or 'start', not {self.pick!r}")
+
+    def describe(self) -> str:
+        return self.label or self.source or getattr(self.builder, "__name__", "") or \
+            "the key's LaTeX"
+
+    def build(self, namespace: Any) -> sp.Basic:
+        """The reference expression with the question's symbols (see the class docstring)."""
+        if self.latex is not None:
+            from grading.answers.parse import parse_answer
+
+            value = parse_answer(self.latex, namespace=namespace)
+        elif self.builder is not None:
+            value = self.builder(namespace)
+        else:
+            value = self._from_derivations(namespace)
+        if self.transform is not None:
+            value = self.transform(value, namespace)
+        return align(value, namespace) if isinstance(value, sp.Basic) else value
+
+    def _from_derivations(self, namespace: Any) -> sp.Basic:
+        target = _resolve_source(self.source)
+        if isinstance(target, sp.Lambda):
+            variables = target.variables
+            if len(variables) != len(self.arguments):
+                raise AnswerKeyError(f"{self.source} takes {len(variables)} arguments "
+                                f"({', '.join(map(str, variables))}), not {len(self.arguments)}")
+            values = [_argument(argument, variable, namespace)
+                      for argument, variable in zip(self.arguments, variables)]
+            return target(*values)
+        from derivations.core import Derivation
+
+        built = target() if callable(target) else target
+        if not isinstance(built, Derivation):
+            raise AnswerKeyError(f"{self.source} is neither a closed form (Lambda) nor a "
+                                 "derivation")
+        value = built.result if self.pick == "result" else built.steps[0].expr
+        if self.arguments:
+            if len(built.args) != len(self.arguments):
+                raise AnswerKeyError(f"{self.source} has arguments {built.args}")
+            value = value.xreplace({variable: _argument(argument, variable, namespace)
+                                    for argument, variable in zip(self.arguments, built.args)})
+        return value
+
+
+def align(expr: sp.Basic, namespace: Any) -> sp.Basic:
+    """The question's own objects in a derived expression: every undefined function, and every
+    symbol the question declares, rebuilt by the namespace (``D`` in (0, 1), ``p_data`` > 0),
+    so the key and a parsed answer use the same objects."""
+    from sympy.core.function import AppliedUndef
+
+    functions = {a.func for a in expr.atoms(AppliedUndef)}
+    if functions:
+        rebuilt = {f: namespace.function(f.__name__) for f in functions}
+        expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func in rebuilt,
+                            lambda e: rebuilt[e.func](*e.args))
+    declared = {s: namespace.symbol(s.name) for s in expr.free_symbols
+                if isinstance(s, sp.Symbol) and s.name in namespace.assumptions}
+    return expr.xreplace(declared) if declared else expr
+
+
+def _resolve_source(source: str) -> Any:
+    """The object ``derivations.MODULE:NAME`` names; only modules of the package are imported."""
+    import derivations
+
+    match = _SOURCE.match(source)
+    if match is None:
+        raise AnswerKeyError(f"cannot resolve {source!r}")
+    module_name, name = match.groups()
+    if module_name not in derivations.MODULES and module_name != "core":
+        raise AnswerKeyError(f"derivations.{module_name} is not a module of the package "
+                        f"({', '.join(derivations.MODULES)})")
+    module = importlib.import_module(f"derivations.{module_name}")
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise AnswerKeyError(f"derivations.{module_name} has no {name}") from None
+
+
+def _argument(argument: Any, variable: sp.Basic, namespace: Any) -> sp.Basic:
+    if callable(argument) and not isinstance(argument, sp.Basic):
+        return argument(namespace)
+    if isinstance(argument, sp.Basic):
+        return argument
+    if not isinstance(argument, str):
+        raise AnswerKeyError(f"an argument is a name, LaTeX or a SymPy object, not {argument!r}")
+    if _IDENTIFIER.match(argument):
+        if isinstance(variable, sp.IndexedBase):
+            return namespace.indexed_base(argument)
+        return namespace.symbol(argument)
+    from grading.answers.parse import parse_answer
+
+    return parse_answer(argument, namespace=namespace)
+
+
+# ----------------------------------------------------------------------------------------------
+# questions
+
+
+@dataclass(frozen=True)
+class KnownMistake:
+    """Feedback and partial credit for a known mistake.
+
+    ``name`` is a mistake the engine diagnoses (:data:`grading.answers.feedback.MISTAKES`, e.g.
+    ``"sign_flipped"``) or one of the key's own; for the key's own, ``wrong(reference)`` builds
+    the wrong answer from the reference (never typed). ``credit`` is the fraction of the points.
+    """
+
+    name: str
+    credit: float = 0.0
+    feedback: str = ""
+    wrong: Callable[[sp.Basic], sp.Basic] | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.credit <= 1.0:
+            raise AnswerKeyError(f"credit for {self.name!r} is a fraction in [0, 1]")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a choice question: its label (``"3"``), its text, an expression an answer
+    may write for it (LaTeX, read by the safe parser with the question's names), words that
+    select it, whether it is correct, and the derivation that backs (or refutes) it."""
+
+    label: str
+    text: str
+    latex: str = ""
+    words: tuple[str, ...] = ()
+    correct: bool = False
+    evidence: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Question:
+    """One part of the homework (or a staff question): see the module docstring.
+
+    Kind-specific fields: ``accept`` (other accepted forms of the reference), ``options`` and
+    ``select`` (choice), ``expected`` (yes/no), ``start``, ``relation`` and ``steps_required``
+    (derivation: the expression the first line must equal, the relation the chain must
+    establish, whether a bare final answer is enough), ``model`` (a
+    :class:`grading.key.steps.Model` giving integrals, expectations and densities a finite
+    meaning), ``rubric`` (manual). ``aliases`` maps a name an answer may use to the key's name
+    (``yhat`` → ``y``).
+    """
+
+    id: str
+    points: float
+    prompt: str
+    kind: str
+    reference: Reference | None = None
+    accept: tuple[Reference, ...] = ()
+    assumptions: Mapping[str, object] = field(default_factory=dict)
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    functions: tuple[str, ...] | None = None
+    mistakes: tuple[KnownMistake, ...] = ()
+    options: tuple[Option, ...] = ()
+    select: int = 1
+    expected: str | None = None
+    start: Reference | None = None
+    relation: str = "="
+    steps_required: bool = False
+    bare_answer_credit: float = 0.5
+    model: Any = None
+    default_upper: str | None = None
+    rubric: str = ""
+    evidence: tuple[str, ...] = ()
+    explanation: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in _CHECKERS and self.kind not in KINDS:
+            raise AnswerKeyError(f"{self.id}: unknown kind {self.kind!r}; expected one of "
+                                 f"{KINDS}")
+        if not self.points > 0:
+            raise AnswerKeyError(f"{self.id}: points must be positive")
+        needs_reference = self.kind in ("expression", "number", "structured", "derivation")
+        if needs_reference and self.reference is None:
+            raise AnswerKeyError(f"{self.id}: a {self.kind} question needs a reference")
+        if self.kind == "choice" and not any(option.correct for option in self.options):
+            raise AnswerKeyError(f"{self.id}: a choice question needs a correct option")
+        if self.kind == "yes/no" and self.expected not in ("yes", "no"):
+            raise AnswerKeyError(f"{self.id}: a yes/no question's expected answer is 'yes' or "
+                                 "'no'")
+
+    # -- the names of the question ------------------------------------------------------
+
+    @functools.cached_property
+    def base_namespace(self) -> Any:
+        """The question's names without its aliases (the key's own objects are built here)."""
+        from grading.answers.notation import Namespace
+
+        return Namespace(self.assumptions, None, self.functions)
+
+    @functools.cached_property
+    def namespace(self) -> Any:
+        """The :class:`grading.answers.notation.Namespace` answers are read with (aliases included)."""
+        from grading.answers.notation import Namespace
+
+        if not self.aliases:
+            return self.base_namespace
+        return Namespace(self.assumptions, self.symbols, self.functions)
+
+    @functools.cached_property
+    def symbols(self) -> dict[str, sp.Basic]:
+        """Aliases as ready objects: ``yhat`` → the ``IndexedBase`` ``y`` of the key."""
+        base = self.base_namespace
+        indexed = {str(b.label) for b in self.reference_expr.atoms(sp.IndexedBase)} \
+            if isinstance(self.reference_expr, sp.Basic) else set()
+        resolved: dict[str, sp.Basic] = {}
+        for alias, name in self.aliases.items():
+            if name in indexed:
+                resolved[alias] = base.indexed_base(name)
+            elif base.is_function(name):
+                resolved[alias] = base.function(name)
+            else:
+                resolved[alias] = base.symbol(name)
+        return resolved
+
+    @functools.cached_property
+    def reference_expr(self) -> Any:
+        """The reference, built on first use (derivations are derived lazily)."""
+        return self.reference.build(self.base_namespace) if self.reference is not None else None
+
+    @functools.cached_property
+    def _accepted(self) -> tuple[tuple[str, Any], ...]:
+        forms = [(self.reference.describe(), self.reference_expr)]
+        forms += [(other.describe(), other.build(self.namespace)) for other in self.accept]
+        return tuple(forms)
+
+    def accepted(self) -> list[tuple[str, Any]]:
+        """Every accepted form: the reference first, then ``accept``; as (label, object)."""
+        return list(self._accepted)
+
+    def credit_for(self, mistake: str | None) -> KnownMistake | None:
+        return next((m for m in self.mistakes if m.name == mistake), None)
+
+    def grade(self, answer: Answer | None) -> Result:
+        return grade(self, answer)
+
+
+# ----------------------------------------------------------------------------------------------
+# the registries
+
+_QUESTIONS: dict[str, Question | Callable[[], Question]] = {}
+_CHECKERS: dict[str, Callable[[Question, Answer], Result]] = {}
+_LOADERS: list[Callable[[], None]] = []  # register the built-in questions, run once on lookup
+_LAZY_CHECKERS: dict[str, Callable[[], None]] = {}  # kind -> registers that kind's checker
+
+
+def register_question(question_or_builder: Question | Callable[[], Question], *,
+                      replace_existing: bool = False) -> Any:
+    """Register a question; returns its argument, so it also works as a decorator.
+
+    A :class:`Question` is registered at once; a zero-argument builder (``@register_question``
+    over ``def q_1h() -> Question``) is registered under its function name with the
+    ``q_`` prefix dropped and dots for underscores unless it sets ``question_id``, and built on
+    first lookup.
+    """
+    if isinstance(question_or_builder, Question):
+        part = question_or_builder.id
+    elif callable(question_or_builder):
+        part = getattr(question_or_builder, "question_id", None) or \
+            question_or_builder.__name__.removeprefix("q_").replace("_", ".")
+        question_or_builder = functools.cache(question_or_builder)
+    else:
+        raise AnswerKeyError(f"register a Question or a builder, not {question_or_builder!r}")
+    if part in _QUESTIONS and not replace_existing:
+        raise AnswerKeyError(f"a question {part!r} is already registered "
+                        "(pass replace_existing=True to replace it)")
+    _QUESTIONS[part] = question_or_builder
+    return question_or_builder
+
+
+def unregister_question(part: str) -> None:
+    """Remove a question (staff replacing a built-in one; tests)."""
+    _QUESTIONS.pop(part, None)
+
+
+def register_loader(loader: Callable[[], None]) -> Callable[[], None]:
+    """Register a function that registers questions, run once before the first lookup.
+
+    This is how a key (the built-in homework's, in :mod:`grading.key`) joins the registry
+    without the registry importing it: registration is explicit and lazy.
+    """
+    _LOADERS.append(loader)
+    return loader
+
+
+def register_lazy_checker(kind: str, loader: Callable[[], None]) -> None:
+    """Register a function that registers the checker of ``kind``, run on its first use."""
+    _LAZY_CHECKERS[kind] = loader
+
+
+def _load_builtin() -> None:
+    while _LOADERS:
+        _LOADERS.pop(0)()
+
+
+def question(part: str) -> Question:
+    """The registered question ``part`` (the homework's are registered on first lookup)."""
+    _load_builtin()
+    entry = _QUESTIONS.get(part)
+    if entry is None:
+        known = ", ".join(_QUESTIONS) or "none"
+        raise AnswerKeyError(f"no question {part!r} in the key (known: {known})")
+    built = entry if isinstance(entry, Question) else entry()
+    if built.id != part:
+        raise AnswerKeyError(f"the builder registered as {part!r} builds question {built.id!r}")
+    return built
+
+
+def questions(prefix: str = "") -> tuple[Question, ...]:
+    """Every registered question whose id starts with ``prefix``, in registration order."""
+    _load_builtin()
+    return tuple(question(part) for part in list(_QUESTIONS) if part.startswith(prefix))
+
+
+def total_points(prefix: str = "") -> float:
+    return sum(q.points for q in questions(prefix))
+
+
+def register_checker(kind: str) -> Callable[[Callable[[Question, Answer], Result]],
+                                            Callable[[Question, Answer], Result]]:
+    """Decorator registering the checker of a kind: ``(question, answer) -> Result``."""
+
+    def decorator(function: Callable[[Question, Answer], Result]) -> Callable[..., Result]:
+        _CHECKERS[kind] = function
+        return function
+
+    return decorator
+
+
+def checker(kind: str) -> Callable[[Question, Answer], Result]:
+    """The checker of ``kind`` (structured and derivation checkers load on first use)."""
+    if kind not in _CHECKERS and kind in _LAZY_CHECKERS:
+        _LAZY_CHECKERS.pop(kind)()
+    try:
+        return _CHECKERS[kind]
+    except KeyError:
+        raise AnswerKeyError(f"no checker for kind {kind!r}") from None
+
+
+_GRADED: dict[tuple[int, str, Any], tuple[Question, Result]] = {}  # seeded: a repeat is the same
+
+
+def grade(part: str | Question, answer: Answer | None) -> Result:
+    """Grade ``answer`` to ``part``; a missing answer scores 0, a manual part is pending.
+
+    Checks are deterministic (seeded random points), so a repeated (question, answer) is
+    answered from a cache.
+    """
+    q = part if isinstance(part, Question) else question(part)
+    key = (id(q), q.id, answer if isinstance(answer, str) or answer is None else
+           tuple(str(line) for line in answer))
+    if key not in _GRADED:  # the question is kept alive with its result: its id stays unique
+        _GRADED[key] = (q, _grade(q, answer))
+    return _GRADED[key][1]
+
+
+def _grade(q: Question, answer: Answer | None) -> Result:
+    if q.kind in ("manual",) or (q.kind == "code" and "code" not in _CHECKERS):
+        return _manual(q)
+    if answer is None or (isinstance(answer, str) and not answer.strip()) or \
+            (not isinstance(answer, str) and not any(str(line).strip() for line in answer)):
+        return Result(q.id, Status.MISSING, 0.0, q.points, "no answer was given")
+    if not isinstance(answer, str):
+        if not all(isinstance(line, str) for line in answer):
+            return Result(q.id, Status.UNPARSABLE, 0.0, q.points,
+                          "an answer is a string or a list of strings (lines)")
+    run = checker(q.kind)
+    try:
+        return run(q, answer)
+    except AnswerKeyError:
+        raise  # the key itself is broken: the staff must see it
+    except Exception as error:  # noqa: BLE001 - one odd answer must not stop a submission
+        return Result(q.id, Status.UNDECIDED, 0.0, q.points,
+                      "the checker failed on this answer; a person will look at it", None,
+                      f"{type(error).__name__}: {error}")
+
+
+def _manual(q: Question) -> Result:
+    rubric = f" Rubric: {q.rubric}" if q.rubric else ""
+    return Result(q.id, Status.MANUAL, 0.0, q.points,
+                  f"graded by a person (a figure or code); pending.{rubric}")
+
+
+# ----------------------------------------------------------------------------------------------
+# the adapter to the parser and the equivalence engine
+
+
+def parse(q: Question, text: str) -> sp.Basic:
+    """Read an answer with the question's names (raises :class:`grading.answers.parse.ParseError`)."""
+    from grading.answers.parse import parse_answer
+
+    return parse_answer(text, namespace=q.namespace, default_upper=q.default_upper)
+
+
+def equivalence(q: Question, reference: sp.Basic, answer: str | sp.Basic, *,
+                feedback: bool = True) -> Any:
+    """:func:`grading.answers.equivalence.check_equivalence` with the question's names."""
+    from grading.answers.equivalence import check_equivalence
+
+    assumptions = dict(q.assumptions)
+    if q.model is not None:
+        assumptions.update(q.model.table_assumptions())
+    return check_equivalence(reference, answer, assumptions=assumptions,
+                             symbols=q.symbols or None, functions=q.functions,
+                             timeout=TIMEOUT, feedback=feedback)
+
+
+def join_text(answer: Answer) -> str:
+    return answer if isinstance(answer, str) else "\n".join(answer)
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def tidy(text: str) -> str:
+    """Untrusted text made safe for this package's regular expressions: at most
+    :data:`grading.answers.limits.MAX_LENGTH` characters (else a ``ParseError``), and every run of
+    whitespace one character (a newline if it held one), so no pattern can backtrack over a
+    long run."""
+    from grading.answers.limits import check_length
+
+    check_length(text)
+    return _WHITESPACE.sub(lambda m: "\n" if "\n" in m.group(0) else " ", text)
+
+
+def _points(q: Question, fraction: float) -> float:
+    return round(q.points * fraction, 4)
+
+
+def verdict_result(q: Question, verdicts: Sequence[Any], read_as: str | None = None,
+                   wrong_forms: Iterable[tuple[KnownMistake, sp.Basic]] = (),
+                   answer: str | sp.Basic | None = None) -> Result:
+    """A :class:`Result` from the engine's verdicts on each accepted form (first = reference).
+
+    Equivalent to any accepted form: correct. Otherwise a known mistake of the key (by the
+    engine's diagnosis, or by matching a wrong form built from the reference) gives its
+    partial credit and feedback; an undecided check or a parse error gives 0 points and says
+    why, with exit status 2.
+    """
+    from grading.answers.equivalence import Kind
+
+    first = verdicts[0]
+    read_as = read_as or first.answer_latex
+    equivalent = next((v for v in verdicts if v.kind is Kind.EQUIVALENT), None)
+    if equivalent is not None:
+        return Result(q.id, Status.CORRECT, q.points, q.points, "correct", read_as,
+                      equivalent.method)
+    if first.kind is Kind.PARSE_ERROR:
+        return Result(q.id, Status.UNPARSABLE, 0.0, q.points, first.reason, None,
+                      f"position {first.position}")
+    if any(v.kind is Kind.UNDECIDED for v in verdicts):
+        undecided = next(v for v in verdicts if v.kind is Kind.UNDECIDED)
+        return Result(q.id, Status.UNDECIDED, 0.0, q.points,
+                      "could not decide automatically; a person will look at it", read_as,
+                      undecided.reason)
+    named = first.mistake.name if first.mistake is not None else None
+    message = first.mistake.message if first.mistake is not None else ""
+    if answer is not None:
+        for known, wrong in wrong_forms:
+            check = equivalence(q, wrong, answer, feedback=False)
+            if check.kind is Kind.EQUIVALENT:
+                named, message = known.name, known.feedback or _SLIP_MESSAGES.get(known.name, "")
+                break
+    known = q.credit_for(named)
+    detail = first.reason
+    if known is not None:
+        feedback = known.feedback or message
+        status = Status.PARTIAL if known.credit > 0 else Status.INCORRECT
+        return Result(q.id, status, _points(q, known.credit), q.points, feedback, read_as,
+                      detail, named)
+    feedback = message or "not equivalent to the reference"
+    return Result(q.id, Status.INCORRECT, 0.0, q.points, feedback, read_as, detail, named)
+
+
+# ----------------------------------------------------------------------------------------------
+# the built-in checkers
+
+
+@register_checker("expression")
+def check_expression(q: Question, answer: Answer) -> Result:
+    """An expression answer against every accepted form; named mistakes give partial credit."""
+    text = join_text(answer)
+    forms = q.accepted()
+    wrong_forms = [(m, m.wrong(forms[0][1])) for m in q.mistakes if m.wrong is not None]
+    if q.model is not None:  # densities and expectations get the model's finite meaning
+        from grading.answers.parse import ParseError, render_latex
+
+        try:
+            parsed = parse(q, text)
+        except ParseError as error:
+            return Result(q.id, Status.UNPARSABLE, 0.0, q.points,
+                          f"could not read the answer: {error}", None,
+                          f"position {error.position}")
+        read_as = render_latex(parsed)
+        model = q.model.bind(q.namespace)
+        try:
+            rewritten = model.rewrite(parsed)
+        except ValueError as error:
+            return Result(q.id, Status.UNDECIDED, 0.0, q.points,
+                          f"could not interpret the answer: {error}", read_as)
+        meant = [(label, model.rewrite(form)) for label, form in forms]
+        changed = rewritten != parsed or any(a[1] != b[1] for a, b in zip(meant, forms))
+        if changed:  # the engine's general diagnosis would evaluate the model's sums for
+            # every candidate mistake: only the slips this key gives credit for are tried
+            wrong_forms += [(m, _SLIP_REWRITES[m.name](forms[0][1])) for m in q.mistakes
+                            if m.wrong is None and m.name in _SLIP_REWRITES]
+        wrong_forms = [(m, model.rewrite(w)) for m, w in wrong_forms]
+        verdicts = _verdicts(q, meant, rewritten, feedback=not changed)
+        return verdict_result(q, verdicts, read_as, wrong_forms, rewritten)
+    verdicts = _verdicts(q, forms, text)
+    return verdict_result(q, verdicts, None, wrong_forms, text)
+
+
+_SLIP_MESSAGES = {
+    "sign_flipped": "The sign is flipped: the answer is the negative of the correct one.",
+    "factor_two": "Off by a factor of 2: the answer is twice the correct one.",
+    "factor_half": "Off by a factor of 1/2: the answer is half the correct one.",
+}
+_SLIP_REWRITES: dict[str, Callable[[sp.Basic], sp.Basic]] = {
+    "sign_flipped": lambda r: -r,
+    "factor_two": lambda r: 2 * r,
+    "factor_half": lambda r: r / 2,
+}
+
+
+def _verdicts(q: Question, forms: Sequence[tuple[str, sp.Basic]],
+              answer: str | sp.Basic, *, feedback: bool = True) -> list[Any]:
+    from grading.answers.equivalence import Kind
+
+    verdicts = [equivalence(q, forms[0][1], answer, feedback=feedback)]
+    if verdicts[0].kind in (Kind.EQUIVALENT, Kind.PARSE_ERROR):
+        return verdicts
+    for _, form in forms[1:]:
+        verdicts.append(equivalence(q, form, answer, feedback=False))
+        if verdicts[-1].kind is Kind.EQUIVALENT:
+            break
+    return verdicts
+
+
+_LEADING_NUMBER = re.compile(r"^\s*\$?\s*([+-]?\d{1,12}(?:\.\d{1,12})?)(?![\d.])\s*\$?\s*(.*)$",
+                             re.DOTALL)
+
+
+@register_checker("number")
+def check_number(q: Question, answer: Answer) -> Result:
+    """A number first (``"2"``, ``"2: only the mean ..."``); the explanation is kept for a
+    person to read."""
+    from grading.answers.parse import ParseError
+
+    try:
+        text = tidy(join_text(answer))
+    except ParseError as error:
+        return Result(q.id, Status.UNPARSABLE, 0.0, q.points, str(error))
+    match = _LEADING_NUMBER.match(text)
+    if match is None:
+        return Result(q.id, Status.UNPARSABLE, 0.0, q.points,
+                      "could not read a number at the start of the answer")
+    whole, _, fraction = match.group(1).lstrip("+-").partition(".")
+    value = sp.Rational(int(whole + fraction), 10 ** len(fraction))
+    if match.group(1).startswith("-"):
+        value = -value
+    reference = q.reference_expr
+    explanation = match.group(2).strip(" :;,.-—")
+    note = f" Explanation (for a person to read): {explanation}" if explanation else ""
+    if value == reference:
+        return Result(q.id, Status.CORRECT, q.points, q.points, "correct." + note, str(value))
+    known = q.credit_for(next((m.name for m in q.mistakes if m.wrong is not None
+                               and m.wrong(reference) == value), None))
+    if known is not None:
+        return Result(q.id, Status.PARTIAL if known.credit else Status.INCORRECT,
+                      _points(q, known.credit), q.points, known.feedback + note, str(value),
+                      mistake=known.name)
+    return Result(q.id, Status.INCORRECT, 0.0, q.points, f"{value} is not the answer.{note}",
+                  str(value))
+
+
+_YES = frozenset({"yes", "y", "true", "same", "equivalent"})
+_NO = frozenset({"no", "n", "false", "different", "not"})
+_FIRST_WORD = re.compile(r"^\W*([A-Za-z]+)")
+
+
+@register_checker("yes/no")
+def check_yes_no(q: Question, answer: Answer) -> Result:
+    """The first word is yes or no; the rest is an explanation kept for a person."""
+    from grading.answers.parse import ParseError
+
+    try:
+        text = tidy(join_text(answer))
+    except ParseError as error:
+        return Result(q.id, Status.UNPARSABLE, 0.0, q.points, str(error))
+    match = _FIRST_WORD.match(text)
+    word = match.group(1).lower() if match else ""
+    said = "yes" if word in _YES else "no" if word in _NO else None
+    if said is None:
+        return Result(q.id, Status.UNPARSABLE, 0.0, q.points,
+                      "the answer should start with yes or no")
+    explanation = text[match.end():].strip(" :;,.-—") if match else ""
+    note = f" Explanation (for a person to read): {explanation}" if explanation else ""
+    if said == q.expected:
+        return Result(q.id, Status.CORRECT, q.points, q.points,
+                      f"correct ({said}).{note}", said)
+    known = q.credit_for("wrong_choice")
+    credit = known.credit if known is not None else 0.0
+    why = q.explanation or (known.feedback if known is not None else "")
+    return Result(q.id, Status.PARTIAL if credit else Status.INCORRECT, _points(q, credit),
+                  q.points, f"the answer is {q.expected}, not {said}. {why}{note}".strip(), said)
+
+
+_OPTION_NUMBER = re.compile(r"^\s*(?:option\s*)?[(\[]?\s*(\d{1,3})\s*[)\]]?\s*[:.,\-=]?\s*(.*)$",
+                            re.DOTALL | re.IGNORECASE)
+_SEPARATORS = re.compile(r"\s*(?:;|,|\band\b|\n)\s*", re.IGNORECASE)
+
+
+def _normalise_words(text: str) -> str:
+    return re.sub(r"[\s\-_$\\{}]+", "", text.lower())
+
+
+@register_checker("choice")
+def check_choice(q: Question, answer: Answer) -> Result:
+    """Options by number, by expression or by words; a number paired with another option's
+    expression is incorrect. With ``select > 1``, each correct option earns its share and each
+    wrong one cancels a share."""
+    from grading.answers.parse import ParseError
+
+    try:
+        answer = tidy(answer) if isinstance(answer, str) else [tidy(item) for item in answer]
+    except ParseError as error:
+        return Result(q.id, Status.UNPARSABLE, 0.0, q.points, str(error))
+    if isinstance(answer, str):
+        items = [answer] if q.select == 1 else \
+            [item for item in _SEPARATORS.split(answer) if item.strip()]
+    else:  # a list: one option per element
+        items = [item for item in answer if item.strip()]
+    chosen: list[Option] = []
+    for item in items:
+        option, problem = _read_option(q, item)
+        if problem is not None:
+            status = Status.UNPARSABLE if option is None else Status.INCORRECT
+            return Result(q.id, status, 0.0, q.points, problem, item.strip())
+        if option not in chosen:
+            chosen.append(option)
+    labels = ", ".join(f"({o.label})" for o in chosen)
+    right = [o for o in chosen if o.correct]
+    wrong = [o for o in chosen if not o.correct]
+    if q.select == 1:
+        if len(chosen) == 1 and right:
+            return Result(q.id, Status.CORRECT, q.points, q.points, "correct", labels)
+        correct = ", ".join(f"({o.label}) {o.text}" for o in q.options if o.correct)
+        extra = "choose one option; " if len(chosen) > 1 else ""
+        return Result(q.id, Status.INCORRECT, 0.0, q.points, f"{extra}the answer is {correct}",
+                      labels)
+    earned = max(0, min(len(right), q.select) - len(wrong))
+    fraction = earned / q.select
+    status = Status.CORRECT if fraction == 1 else Status.PARTIAL if fraction else \
+        Status.INCORRECT
+    notes = [f"({o.label}) is not true: {o.text}" for o in wrong]
+    if len(right) < q.select:
+        notes.append(f"{q.select} true properties were asked, {len(right)} given")
+    return Result(q.id, status, _points(q, fraction), q.points,
+                  "; ".join(notes) or "correct", labels)
+
+
+def _read_option(q: Question, item: str) -> tuple[Option | None, str | None]:
+    """The option an item names, or (option-or-None, the problem)."""
+    by_label = {o.label: o for o in q.options}
+    match = _OPTION_NUMBER.match(item)
+    number, rest = (match.group(1), match.group(2).strip()) if match else (None, item.strip())
+    if number is not None and number not in by_label:
+        return None, f"there is no option ({number})"
+    if not rest:
+        return by_label[number], None
+    named = _option_by_expression(q, rest) or _option_by_words(q, rest)
+    if named is None:
+        if number is not None and not any(o.latex for o in q.options):
+            return by_label[number], None  # the rest is an explanation
+        return None, f"could not tell which option {item.strip()!r} means"
+    if number is not None and named.label != number:
+        return by_label[number], (f"option ({number}) is {by_label[number].text}, but the "
+                                  f"answer writes {named.text}, which is option "
+                                  f"({named.label}): the two do not match")
+    return named, None
+
+
+def _option_by_expression(q: Question, text: str) -> Option | None:
+    from grading.answers.parse import ParseError
+
+    expressions = [o for o in q.options if o.latex]
+    if not expressions:
+        return None
+    try:
+        written = parse(q, text)
+    except ParseError:
+        return None
+    for option in expressions:
+        if _shape(parse(q, option.latex)) == _shape(written):
+            return option
+    return None
+
+
+def _shape(expr: sp.Basic) -> sp.Basic:
+    """An expression with each function named by its letter: p_θ(z|x) and p(z|x) agree."""
+    from sympy.core.function import AppliedUndef
+
+    from grading.answers.notation import base_letter
+
+    return expr.replace(lambda e: isinstance(e, AppliedUndef),
+                        lambda e: sp.Function(base_letter(e.func.__name__))(*e.args))
+
+
+def _option_by_words(q: Question, text: str) -> Option | None:
+    said = _normalise_words(text)
+    best, length = None, 0
+    for option in q.options:
+        for word in option.words:
+            key = _normalise_words(word)
+            if key and key in said and len(key) > length:
+                best, length = option, len(key)
+    return best
+
+
+# ----------------------------------------------------------------------------------------------
+# questions from TOML (staff)
+
+_TOML_FIELDS = {"id", "points", "prompt", "kind", "reference", "arguments", "pick",
+                "reference_latex", "accept", "assumptions", "aliases", "functions", "credit",
+                "feedback", "option", "select", "expected", "start", "relation",
+                "steps_required", "rubric", "evidence", "default_upper", "explanation"}
+
+
+def load_questions(path: str | Path, *, register: bool = True,
+                   replace_existing: bool = False) -> list[Question]:
+    """Questions from a TOML file (read with ``tomllib``), registered unless ``register=False``.
+
+    Each ``[[question]]`` table has ``id``, ``points``, ``prompt``, ``kind`` and, by kind:
+    ``reference = "derivations.kl:KL_STANDARD_NORMAL"`` with ``arguments = ["mu", "sigma"]``
+    (or ``reference_latex = "..."``, parsed by the safe parser), ``accept`` (more references,
+    as tables with ``reference``/``arguments`` or ``reference_latex``), ``assumptions =
+    {sigma = "positive"}``, ``aliases``, ``credit = {sign_flipped = 0.5}`` and
+    ``feedback = {sign_flipped = "..."}`` per mistake name; ``[[question.option]]`` tables with
+    ``label``, ``text``, ``latex``, ``words``, ``correct`` (choice) and ``select``; ``expected``
+    (yes/no); ``rubric`` (manual).
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise AnswerKeyError(f"{path}: not valid TOML: {error}") from None
+    entries = data.get("question")
+    if not isinstance(entries, list):
+        raise AnswerKeyError(f"{path}: expected [[question]] tables")
+    built = [_question_from_table(entry, f"{path} [[question]] #{n + 1}")
+             for n, entry in enumerate(entries)]
+    if register:
+        for q in built:
+            register_question(q, replace_existing=replace_existing)
+    return built
+
+
+def _reference_from_table(table: Mapping[str, Any], where: str) -> Reference:
+    if "reference_latex" in table:
+        return Reference(latex=str(table["reference_latex"]))
+    if "reference" not in table:
+        raise AnswerKeyError(f"{where}: needs reference or reference_latex")
+    arguments = table.get("arguments", [])
+    if not isinstance(arguments, list) or not all(isinstance(a, str) for a in arguments):
+        raise AnswerKeyError(f"{where}: arguments is a list of strings")
+    return Reference(str(table["reference"]), tuple(arguments), str(table.get("pick", "result")))
+
+
+def _question_from_table(table: Mapping[str, Any], where: str) -> Question:
+    if not isinstance(table, Mapping):
+        raise AnswerKeyError(f"{where}: a question is a table")
+    unknown = set(table) - _TOML_FIELDS
+    if unknown:
+        raise AnswerKeyError(f"{where}: unknown fields {sorted(unknown)}")
+    for required in ("id", "points", "prompt", "kind"):
+        if required not in table:
+            raise AnswerKeyError(f"{where}: missing {required!r}")
+    kind = str(table["kind"])
+    reference = _reference_from_table(table, where) if kind not in (
+        "choice", "yes/no", "manual", "code") else None
+    credit = dict(table.get("credit", {}))
+    messages = dict(table.get("feedback", {}))
+    mistakes = tuple(KnownMistake(str(name), float(credit.get(name, 0.0)),
+                                  str(messages.get(name, "")))
+                     for name in dict.fromkeys([*credit, *messages]))
+    options = tuple(Option(str(o["label"]), str(o.get("text", "")), str(o.get("latex", "")),
+                           tuple(o.get("words", ())), bool(o.get("correct", False)),
+                           str(o.get("evidence", "")))
+                    for o in table.get("option", ()))
+    accept = tuple(_reference_from_table(t, where) for t in table.get("accept", ()))
+    try:
+        return Question(
+            id=str(table["id"]), points=float(table["points"]), prompt=str(table["prompt"]),
+            kind=kind, reference=reference, accept=accept,
+            assumptions=dict(table.get("assumptions", {})),
+            aliases=dict(table.get("aliases", {})),
+            functions=tuple(table["functions"]) if "functions" in table else None,
+            mistakes=mistakes, options=options, select=int(table.get("select", 1)),
+            expected=table.get("expected"),
+            start=Reference(latex=str(table["start"])) if "start" in table else None,
+            relation=str(table.get("relation", "=")),
+            steps_required=bool(table.get("steps_required", False)),
+            rubric=str(table.get("rubric", "")), evidence=tuple(table.get("evidence", ())),
+            default_upper=table.get("default_upper"),
+            explanation=str(table.get("explanation", "")),
+        )
+    except (TypeError, ValueError) as error:
+        raise AnswerKeyError(f"{where}: {error}") from None
+
+
+def with_points(q: Question, points: float) -> Question:
+    """A copy of ``q`` worth ``points`` (staff reweighting a built-in part)."""
+    return replace(q, points=points)
