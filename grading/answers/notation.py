@@ -30,6 +30,7 @@ __all__ = [
     "Given",
     "KINDS",
     "Namespace",
+    "Normal",
     "Sampled",
     "UNICODE_GREEK",
     "base_letter",
@@ -97,6 +98,22 @@ class Sampled(sp.Function):
 
     def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
         return f"{printer._print(self.args[0])} \\sim {printer._print(self.args[1])}"
+
+
+class Normal(sp.Function):
+    """The distribution ``\\mathcal{N}(\\mu, \\sigma^2)``: ``Normal(mean, variance)``.
+
+    A structure, not a number: it appears as an argument of ``KL``/``JSD`` and in the subscript
+    of an expectation (``\\mathbb{E}_{z\\sim\\mathcal{N}(\\mu,\\sigma^2)}``). Vectors are read
+    in one coordinate (``\\sigma^2 I`` is the variance ``\\sigma^2``). The density at a point,
+    ``\\mathcal{N}(x; \\mu, \\sigma^2)``, is read as the explicit Gaussian density instead.
+    """
+
+    nargs = 2
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        mean, variance = (printer._print(a) for a in self.args)
+        return f"\\mathcal{{N}}\\left({mean}, {variance}\\right)"
 
 
 class Expectation(sp.Function):

@@ -13,6 +13,7 @@ or with exploding numbers are a :class:`ParseError` carrying the character posit
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -21,8 +22,8 @@ from grading.answers.limits import ParseError, check_length
 from grading.answers.notation import Namespace
 from grading.answers.plain import parse_plain_expression
 
-__all__ = ["ParseError", "looks_like_latex", "parse_answer", "parse_latex", "parse_plain",
-           "render_latex"]
+__all__ = ["ParseError", "Reading", "looks_like_latex", "parse_answer", "parse_latex",
+           "parse_plain", "parse_readings", "render_latex"]
 
 _LATEX_MARKS = ("\\", "{", "}")
 
@@ -92,6 +93,28 @@ def parse_answer(text: str, *, symbols: Mapping[str, sp.Basic] | None = None,
         except ParseError as latex_error:  # report the reading that got further
             raise (latex_error if latex_error.position >= plain_error.position
                    else plain_error) from None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One faithful reading of an answer: the expression and, when the notation is ambiguous,
+    what this reading takes it to mean (empty when there is only one reading)."""
+
+    expr: sp.Basic
+    description: str = ""
+
+
+def parse_readings(text: str, *, symbols: Mapping[str, sp.Basic] | None = None,
+                   assumptions: Mapping[str, object] | None = None,
+                   functions: Collection[str] | None = None, namespace: Namespace | None = None,
+                   default_upper: str | None = None) -> tuple[Reading, ...]:
+    """Every faithful reading of ``text``: one, unless the notation is ambiguous (the scope of
+    a sum over a following term, ``\\log x^2``, an index that could be a power), in which
+    case each reading says what it takes the text to mean. The caller compares every reading
+    and gives a verdict only where they agree."""
+    expr = parse_answer(text, symbols=symbols, assumptions=assumptions, functions=functions,
+                        namespace=namespace, default_upper=default_upper)
+    return (Reading(expr),)
 
 
 def _has_unknown_words(text: str) -> bool:
