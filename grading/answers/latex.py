@@ -32,7 +32,8 @@ import sympy as sp
 from grading.answers import limits
 from grading.answers.limits import ParseError
 from grading.answers.tokens import Token, tokenize
-from grading.answers.notation import FUNCTION_WORDS, GREEK, Expectation, Given, Namespace, Sampled
+from grading.answers.notation import (FUNCTION_WORDS, GREEK, Expectation, Given, Namespace,
+                                      Normal, Sampled)
 
 __all__ = ["Token", "parse_latex_expression", "tokenize"]
 
@@ -46,10 +47,16 @@ _WRAPPERS = frozenset({"mathrm", "operatorname", "text", "textrm", "mathit", "te
 _TRANSPARENT = frozenset({"mathbf", "boldsymbol", "bm", "mathnormal"})
 _FUNCTIONS = {"log": sp.log, "ln": sp.log, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos,
               "tan": sp.tan, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh,
-              "abs": sp.Abs}
+              "abs": sp.Abs, "csc": sp.csc, "sec": sp.sec, "cot": sp.cot, "arcsin": sp.asin,
+              "arccos": sp.acos, "arctan": sp.atan}
 _STAR = frozenset({"star", "ast"})
+_LETTERS = GREEK | {"ell"}  # commands that name a letter
+_TRANSPOSE = frozenset({"top", "intercal", "T", "mathsf", "rm"})
+_DIVERGENCE_COMMANDS = {"KL": "KL", "JSD": "JSD", "DKL": "KL"}  # students' own macros
 _FACTOR_COMMANDS = frozenset({"frac", "dfrac", "tfrac", "sqrt", "sum", "prod", "infty",
-                              "mathbb", *_FUNCTIONS, *_MODIFIERS, *_WRAPPERS, *_TRANSPARENT})
+                              "mathbb", "int", "nabla", "partial", "langle", "ell",
+                              *_DIVERGENCE_COMMANDS, *_FUNCTIONS, *_MODIFIERS, *_WRAPPERS,
+                              *_TRANSPARENT})
 
 
 class _Parser:
@@ -57,8 +64,11 @@ class _Parser:
 
     def __init__(self, tokens: list[Token], namespace: Namespace, *, depth: int = 0,
                  dummies: list[str] | None = None, bound_names: set[str] | None = None,
-                 default_upper: str | None = None) -> None:
+                 default_upper: str | None = None, choices: frozenset[str] = frozenset(),
+                 seen: dict[str, tuple[str, str]] | None = None) -> None:
         self.tokens = tokens
+        self.choices = choices  # the ambiguities this parse reads the alternative way
+        self.seen = seen if seen is not None else {}  # key -> (this reading, the alternative)
         self.i = 0
         self.ns = namespace
         self.depth = depth
@@ -67,6 +77,7 @@ class _Parser:
         self.default_upper = default_upper
         self.in_arguments = 0
         self.in_abs = 0
+        self.in_norm = 0
 
     # -- token helpers ------------------------------------------------------------------
 
@@ -100,8 +111,14 @@ class _Parser:
         end = tokens[-1].pos + 1 if tokens else self.tok.pos
         sub = _Parser([*tokens, Token("end", "", end)], self.ns, depth=self.depth,
                       dummies=self.dummies, bound_names=self.bound_names,
-                      default_upper=self.default_upper)
+                      default_upper=self.default_upper, choices=self.choices, seen=self.seen)
         return sub
+
+    def ambiguous(self, kind: str, pos: int, reading: str, alternative: str) -> bool:
+        """Record an ambiguity at ``pos``; True when this parse takes the ``alternative``."""
+        key = f"{kind}@{pos}"
+        self.seen.setdefault(key, (reading, alternative))
+        return key in self.choices
 
     def raw_group(self) -> list[Token]:
         """The tokens of ``{...}`` (braces dropped) or of the single next token."""
@@ -163,17 +180,20 @@ class _Parser:
         if tok.kind in ("num", "letter", "word"):
             return True
         if tok.kind == "cmd":
-            return tok.text in GREEK or tok.text in _FACTOR_COMMANDS
+            return tok.text in _LETTERS or tok.text in _FACTOR_COMMANDS
         if tok.kind == "op":
             if tok.text in ("(", "[", "{", "|<"):
                 return True
+            if tok.text == "||":
+                return not self.in_arguments and not self.in_norm
             return tok.text == "|" and not self.in_arguments and not self.in_abs
         return False
 
     def term(self) -> sp.Basic:
         factors = [self.factor()]
         while True:
-            if self.at_op("*") or self.at("cmd", "cdot") or self.at("cmd", "times"):
+            if self.at_op("*") or self.at("cmd", "cdot") or self.at("cmd", "times") or \
+                    self.at("cmd", "odot"):
                 self.advance()
                 factors.append(self.factor())
             elif self.at_op("/") or self.at("cmd", "div"):
@@ -202,13 +222,77 @@ class _Parser:
         base = self.primary()
         while self.at_op("!"):
             base = limits.factorial(base, self.advance().pos)
+        while self.at_op("^") and self.transpose_follows():
+            pass  # x^\top y: vectors are read in one coordinate, where a transpose changes nothing
         if self.at_op("^"):
+            indexed = self.parenthesized_index(base)
+            if indexed is not None:  # x^{(i)}: the i-th data point, not a power
+                return indexed
             caret = self.advance()
             exponent = self.exponent()
+            if isinstance(exponent, sp.Symbol) and exponent.name in self.dummies and \
+                    isinstance(base, (sp.Symbol, sp.Indexed)) and self.ambiguous(
+                        "index", caret.pos, f"{base}^{exponent} as a power",
+                        f"{base}^{exponent} as the entry {exponent} of {base}"):
+                return self.ns.indexed_base(str(base))[exponent]
             if self.at_op("^"):
                 raise self.error("double superscript: write a^{b^{c}} with braces")
             base = limits.power(base, exponent, caret.pos)
         return base
+
+    def transpose_follows(self) -> bool:
+        """Consume ``^\\top``, ``^T``, ``^{T}``, ``^{\\top}``, ``^\\intercal``, ``^\\mathsf{T}``.
+
+        ``^T`` before another factor (``x^T y``, ``x^T\\Sigma x``) is a transpose; at the end of a
+        term (``x^T``) it could be the power T, and both readings are kept.
+        """
+        j = self.i + 1
+        tokens = self.tokens
+        braced = tokens[j].kind == "op" and tokens[j].text == "{"
+        k = j + 1 if braced else j
+        tok = tokens[k]
+        if tok.kind == "cmd" and tok.text in ("top", "intercal"):
+            end = k + 1
+        elif tok.kind == "cmd" and tok.text in ("mathsf", "mathrm", "rm") and \
+                tokens[k + 1].kind == "op" and tokens[k + 1].text == "{" and \
+                tokens[k + 2].kind == "letter" and tokens[k + 2].text == "T" and \
+                tokens[k + 3].kind == "op" and tokens[k + 3].text == "}":
+            end = k + 4
+        elif tok.kind == "letter" and tok.text == "T":
+            end = k + 1
+        else:
+            return False
+        if braced:
+            if not (tokens[end].kind == "op" and tokens[end].text == "}"):
+                return False
+            end += 1
+        letter_t = tok.kind == "letter"
+        self.i = end
+        if letter_t and not self.starts_factor() and self.ambiguous(
+                "transpose", tok.pos, "^T as a transpose", "^T as the power T"):
+            self.i = j - 1  # back to the caret: read the exponent as a power
+            return False
+        return True
+
+    def parenthesized_index(self, base: sp.Basic) -> sp.Basic | None:
+        """``x^{(i)}`` (a superscript in parentheses) is the i-th item, the same as ``x_i``."""
+        tokens, j = self.tokens, self.i + 1
+        pattern = [("op", "{"), ("op", "("), None, ("op", ")"), ("op", "}")]
+        for offset, expected in enumerate(pattern):
+            tok = tokens[min(j + offset, len(tokens) - 1)]
+            if expected is None:
+                if tok.kind not in ("letter", "num") and not (tok.kind == "cmd"
+                                                              and tok.text in _LETTERS):
+                    return None
+            elif (tok.kind, tok.text) != expected:
+                return None
+        if not isinstance(base, sp.Symbol):
+            return None
+        index = tokens[j + 2].text
+        self.i = j + 5
+        if index in self.dummies:
+            return self.ns.indexed_base(base.name)[self.ns.index(index)]
+        return self.ns.symbol(f"{base.name}_{index}")
 
     def exponent(self) -> sp.Basic:
         if self.at_op("{"):
@@ -286,6 +370,8 @@ class _Parser:
                 return self.group("{", "}")
             if tok.text in ("|", "|<"):
                 return self.absolute_value()
+            if tok.text == "||":
+                return self.norm()
         if tok.kind == "end":
             raise self.error("the answer ends where a term is expected")
         raise self.error(f"unexpected {tok.text!r} where a term is expected")
@@ -310,18 +396,186 @@ class _Parser:
         self.advance()
         return sp.Abs(value)
 
+    def norm(self) -> sp.Basic:
+        """``\\|v\\|``, ``\\|v\\|_2``, ``\\lVert v \\rVert``: vectors are read in one coordinate,
+        where every norm is the absolute value."""
+        opening = self.advance()
+        self.in_norm += 1
+        saved, self.in_arguments = self.in_arguments, 0
+        try:
+            value = self.expression()
+        finally:
+            self.in_norm -= 1
+            self.in_arguments = saved
+        if not self.at_op("||"):
+            raise ParseError("a norm \\| ... \\| is never closed", opening.pos)
+        self.advance()
+        if self.at_op("_"):  # \|v\|_2, \|v\|_{2}: which norm does not matter in one coordinate
+            self.advance()
+            self.raw_group()
+        return sp.Abs(value)
+
+    def inner_product(self, pos: int) -> sp.Basic:
+        """``\\langle a, b \\rangle`` is a·b (one coordinate)."""
+        first = self.expression()
+        if not self.at_op(","):
+            raise self.error("an inner product \\langle a, b \\rangle needs a comma")
+        self.advance()
+        second = self.expression()
+        if not self.at("cmd", "rangle"):
+            raise ParseError("\\langle is never closed by \\rangle", pos)
+        self.advance()
+        return first * second
+
+    # -- calculus ---------------------------------------------------------------------------
+
+    @staticmethod
+    def differential(tokens: list[Token]) -> tuple[str, list[Token]] | None:
+        """``\\partial ...``, ``d ...``, ``\\mathrm{d} ...``: the kind and the tokens after it."""
+        if not tokens:
+            return None
+        first = tokens[0]
+        if first.kind == "cmd" and first.text == "partial":
+            return "partial", tokens[1:]
+        if first.kind == "letter" and first.text == "d":
+            return "d", tokens[1:]
+        if first.kind == "cmd" and first.text in _WRAPPERS:
+            if len(tokens) >= 4 and tokens[1].text == "{" and tokens[2].kind == "letter" and \
+                    tokens[2].text == "d" and tokens[3].text == "}":
+                return "d", tokens[4:]
+            if len(tokens) >= 2 and tokens[1].kind == "letter" and tokens[1].text == "d":
+                return "d", tokens[2:]
+        return None
+
+    def derivative_fraction(self) -> sp.Basic | None:
+        """``\\frac{d}{dx} f``, ``\\frac{\\partial L}{\\partial D}``, ``\\frac{\\partial^2 L}{\\partial D^2}``:
+        a derivative, never a quotient. None (and nothing consumed) when the fraction is not one.
+        """
+        start = self.i
+        if not self.at_op("{"):
+            return None
+        numerator = self.raw_group()
+        if not self.at_op("{"):
+            self.i = start
+            return None
+        denominator = self.raw_group()
+        top, bottom = self.differential(numerator), self.differential(denominator)
+        if top is None or bottom is None or top[0] != bottom[0] or not bottom[1]:
+            self.i = start
+            return None
+        order, rest = 1, top[1]
+        if rest and rest[0].kind == "op" and rest[0].text == "^":
+            if len(rest) < 2 or rest[1].kind != "num":
+                self.i = start
+                return None
+            order, rest = int(rest[1].text), rest[2:]
+        try:
+            variable = self.sub_parser(bottom[1]).parse_all()
+        except ParseError:
+            self.i = start
+            return None
+        if isinstance(variable, sp.Pow) and variable.exp == order and order > 1:
+            variable = variable.base
+        if not isinstance(variable, (sp.Symbol, sp.Indexed)):
+            self.i = start
+            return None
+        if rest:
+            operand = self.sub_parser(rest).parse_all()
+        else:
+            operand = self.enter(self.term)
+        return self.derivative(operand, variable, order)
+
+    def derivative(self, operand: sp.Basic, variable: sp.Basic, order: int = 1) -> sp.Basic:
+        """The derivative, unevaluated; a bare name (``L`` in ∂L/∂D) is a function of the variable."""
+        if isinstance(operand, sp.Symbol) and operand != variable and \
+                operand.name not in self.dummies:
+            operand = self.ns.function(operand.name)(variable)
+        return sp.Derivative(operand, (variable, order), evaluate=False)
+
+    def gradient(self, pos: int) -> sp.Basic:
+        """``\\nabla_x f`` and ``\\partial_x f``; ``\\nabla \\log p_\\sigma(\\tilde x)`` differentiates
+        in the argument of the function it is applied to."""
+        variable = None
+        if self.at_op("_"):
+            self.advance()
+            variable = self.sub_parser(self.raw_group()).parse_all()
+            if not isinstance(variable, (sp.Symbol, sp.Indexed)):
+                raise ParseError("the subscript of \\nabla is the variable: \\nabla_x", pos)
+        operand = self.enter(self.term)
+        if variable is None:
+            arguments = {arg for f in operand.atoms(sp.core.function.AppliedUndef)
+                         for arg in f.args if isinstance(arg, (sp.Symbol, sp.Indexed))}
+            if len(arguments) != 1:
+                raise ParseError("write the variable of the gradient: \\nabla_x", pos)
+            (variable,) = arguments
+        return self.derivative(operand, variable)
+
+    def integral(self, pos: int) -> sp.Basic:
+        """``\\int_a^b f\\,dx``; no bounds, ``\\int_{\\mathbb{R}}`` or ``\\int_x`` is over the line."""
+        lower = upper = named = None
+        if self.at_op("_"):
+            self.advance()
+            sub = self.raw_group()
+            if sub and sub[0].kind == "cmd" and sub[0].text == "mathbb":
+                pass  # \int_{\mathbb{R}}, \int_{\mathbb{R}^d}: the whole space
+            elif len(sub) == 1 and (sub[0].kind == "letter" or sub[0].text in _LETTERS):
+                named = sub[0].text
+            else:
+                lower = self.sub_parser(sub).parse_all()
+        if self.at_op("^"):
+            self.advance()
+            upper = self.sub_parser(self.raw_group()).parse_all()
+        if (lower is None) != (upper is None):
+            raise ParseError("an integral needs both bounds or neither", pos)
+        j, level, found = self.i, 0, None
+        while self.tokens[j].kind != "end":
+            tok = self.tokens[j]
+            if tok.kind == "op" and tok.text in ("(", "[", "{", "|<"):
+                level += 1
+            elif tok.kind == "op" and tok.text in (")", "]", "}", "|>"):
+                level -= 1
+                if level < 0:
+                    break
+            elif tok.kind == "op" and tok.text == "=" and level == 0:
+                break
+            elif level == 0 and j > self.i:
+                mark = self.differential(self.tokens[j:j + 5])
+                if mark is not None and mark[0] == "d" and mark[1] and (
+                        mark[1][0].kind == "letter" or mark[1][0].kind == "cmd"
+                        and mark[1][0].text in _LETTERS):
+                    found = j
+                    break
+            j += 1
+        if found is None:
+            if named is None:
+                raise ParseError("write the variable of integration: \\int f(x)\\,dx", pos)
+            body = self.enter(self.expression)
+            variable_name = named
+        else:
+            body = self.sub_parser(self.tokens[self.i:found]).parse_all()
+            mark = self.differential(self.tokens[found:found + 5])
+            variable_name = mark[1][0].text
+            self.i = found + (len(self.tokens[found:found + 5]) - len(mark[1])) + 1
+        variable = self.ns.symbol(variable_name)
+        if lower is None:
+            lower, upper = -sp.oo, sp.oo
+        return sp.Integral(body, (variable, lower, upper))
+
     # -- commands -----------------------------------------------------------------------
 
     def command(self) -> sp.Basic:
         tok = self.advance()
         name = tok.text
-        if name == "pi":
+        if name == "pi" and not self.at_op("_"):
             return sp.pi
         if name == "infty":
             return sp.oo
-        if name in GREEK:
+        if name in _LETTERS:
             return self.name(name, tok.pos)
         if name in ("frac", "dfrac", "tfrac"):
+            derivative = self.derivative_fraction()
+            if derivative is not None:
+                return derivative
             numerator = self.argument()
             denominator_pos = self.tok.pos
             return numerator * self.reciprocal(self.argument(), denominator_pos)
@@ -334,8 +588,18 @@ class _Parser:
             return self.function_word(name, tok.pos)
         if name in ("sum", "prod"):
             return self.big_operator(name, tok.pos)
+        if name == "int":
+            return self.integral(tok.pos)
+        if name in ("nabla", "partial"):
+            return self.gradient(tok.pos)
+        if name == "langle":
+            return self.inner_product(tok.pos)
+        if name in _DIVERGENCE_COMMANDS:
+            return self.function_word(_DIVERGENCE_COMMANDS[name], tok.pos)
         if name == "mathbb":
             letters = self.word_of(self.raw_group(), tok.pos)
+            if letters == "D" and self.at_op("_"):  # \mathbb{D}_{KL}
+                return self.name("D", tok.pos)
             if letters != "E":
                 raise ParseError(f"\\mathbb{{{letters}}} is not supported here "
                                  "(only \\mathbb{E})", tok.pos)
@@ -344,6 +608,12 @@ class _Parser:
             word = self.word_of(self.raw_group(), tok.pos)
             if word in FUNCTION_WORDS:
                 return self.function_word(word, tok.pos)
+            if word in _FUNCTIONS:
+                return self.function_word(word, tok.pos)
+            if len(word) > 1 and self.at_op("(") and not self.ns.is_function(word) and \
+                    not self.separator_inside():
+                raise ParseError(f"unknown function {word!r}: write it with the functions of the "
+                                 "course (\\log, \\exp, \\sqrt, \\sin, ...)", tok.pos)
             return self.name(word, tok.pos)
         if name in _TRANSPARENT:
             return self.sub_parser(self.raw_group()).parse_all()
@@ -379,9 +649,15 @@ class _Parser:
 
     def function_word(self, name: str, pos: int) -> sp.Basic:
         if name in ("KL", "JSD"):
-            if not self.at_op("("):
+            if not self.at_op("(", "["):
+                pair = getattr(self.ns, "divergence_pair", None)
+                if name == "JSD" and pair is not None:  # the question names the pair
+                    return self.ns.function(name)(*pair)
                 raise self.error(f"{name} needs its arguments in parentheses: {name}(p \\| q)")
-            return self.ns.function(name)(*self.arguments(pos))
+            arguments = self.arguments(pos, divergence=True)
+            if len(arguments) != 2:
+                raise ParseError(f"{name} compares two distributions: {name}(p \\| q)", pos)
+            return self.ns.function(name)(*arguments)
         if name == "sqrt":
             return limits.power(self.argument(), sp.Rational(1, 2), pos)
         base = None
@@ -401,11 +677,17 @@ class _Parser:
             opening = self.tok.text
             return self.group(opening, {"(": ")", "[": "]", "{": "}"}[opening])
         if self.at("cmd", "sum") or self.at("cmd", "prod") or self.at_op("|<") or \
-                self.at_op("|") and not self.in_arguments and not self.in_abs:
+                self.at_op("|") and not self.in_arguments and not self.in_abs or \
+                self.at_op("||") and not self.in_arguments and not self.in_norm or \
+                self.at("cmd", "int") or self.at("cmd", "mathbb") or self.at("cmd", "langle") or \
+                self.at("letter", "E") and self.tokens[self.i + 1].kind == "op" and \
+                self.tokens[self.i + 1].text in ("[", "_"):
             return self.power()
         factors = []
         while self.starts_simple_factor():
             factors.append(self.power())
+            if isinstance(factors[-1], sp.core.function.AppliedUndef):
+                break  # \log D(x) p(x): an application ends the argument
         if not factors:
             raise self.error(f"\\{name} needs an argument")
         return sp.Mul(*factors)
@@ -414,13 +696,20 @@ class _Parser:
         tok = self.tok
         if tok.kind in ("num", "letter"):
             return True
-        return tok.kind == "cmd" and (tok.text in GREEK or tok.text in _MODIFIERS
+        return tok.kind == "cmd" and (tok.text in _LETTERS or tok.text in _MODIFIERS
                                       or tok.text in ("frac", "dfrac", "tfrac", "sqrt", "infty")
                                       or tok.text in _WRAPPERS or tok.text in _TRANSPARENT)
 
-    def arguments(self, pos: int) -> list[sp.Basic]:
-        """``(a, b)``, ``(p \\| q)``, ``(x | z)`` → arguments (a conditional is ``Given``)."""
-        self.expect_op("(")
+    def arguments(self, pos: int, divergence: bool = False) -> list[sp.Basic]:
+        """``(a, b)``, ``(p \\| q)``, ``(x | z)`` → arguments (a conditional is ``Given``).
+
+        The arguments of a divergence (``divergence``) may be in square brackets, and a single
+        bar separates them there (``\\mathrm{KL}[q \\,|\\, p]``): a divergence of a conditional
+        has no meaning.
+        """
+        closing = "]" if divergence and self.at_op("[") else ")"
+        self.expect_op("[" if closing == "]" else "(")
+        separators = (",", "||", ";", "|", "|<", "|>") if divergence else (",", "||", ";")
 
         def inside() -> list[sp.Basic]:
             self.in_arguments += 1
@@ -429,14 +718,14 @@ class _Parser:
                 args = []
                 while True:
                     value = self.expression()
-                    if self.at_op("|"):
+                    if self.at_op("|") and not divergence:
                         self.advance()
                         value = Given(value, self.expression())
                     args.append(value)
-                    if self.at_op(",", "||", ";"):
+                    if self.at_op(*separators):
                         self.advance()
                         continue
-                    self.expect_op(")", " to close the arguments")
+                    self.expect_op(closing, " to close the arguments")
                     return args
             finally:
                 self.in_arguments -= 1
@@ -457,11 +746,11 @@ class _Parser:
     def modified_name(self, modifier: str, pos: int) -> sp.Basic:
         tokens = self.raw_group()
         if len(tokens) == 1 and tokens[0].kind in ("letter", "cmd") and \
-                (tokens[0].kind == "letter" or tokens[0].text in GREEK):
+                (tokens[0].kind == "letter" or tokens[0].text in _LETTERS):
             return self.name(tokens[0].text + modifier, pos)
         inner = self.sub_parser(tokens)  # \hat{y_j}: the modifier goes on the base
         if inner.tok.kind in ("letter", "cmd") and (inner.tok.kind == "letter"
-                                                    or inner.tok.text in GREEK):
+                                                    or inner.tok.text in _LETTERS):
             base = inner.advance().text
             value = inner.name(base + modifier, pos)
             if inner.tok.kind == "end":
@@ -475,8 +764,9 @@ class _Parser:
         name, indices = base, None
         if self.at_op("_"):
             self.advance()
+            self.refuse_run_on_subscript(base)
             subscript = self.raw_group()
-            if base == "D" and self.word_of_or_none(subscript) in ("KL", "JS", "JSD"):
+            if base in ("D", "Dcal") and self.word_of_or_none(subscript) in ("KL", "JS", "JSD"):
                 word = "KL" if self.word_of_or_none(subscript) == "KL" else "JSD"
                 return self.function_word(word, pos)
             if self.mentions_dummy(subscript):
@@ -498,9 +788,62 @@ class _Parser:
             return self.ns.index(name)
         if name == "e":
             return sp.E
-        if self.at_op("(") and self.ns.is_function(name):
+        if name in ("Ncal", "N") and self.at_op("(") and self.separator_inside():
+            return self.normal(pos)
+        if self.at_op("(") and (self.ns.is_function(name) or self.separator_inside()):
             return self.ns.function(name)(*self.arguments(pos))
         return self.ns.symbol(name)
+
+    def separator_inside(self) -> bool:
+        """Whether the parentheses that follow hold a top-level ``,``, ``;``, ``|`` or ``\\|``:
+        then ``f(a, b)`` applies a function of several arguments (a tuple is not a factor)."""
+        level, j = 0, self.i
+        while self.tokens[j].kind != "end":
+            tok = self.tokens[j]
+            if tok.kind == "op" and tok.text in ("(", "[", "{"):
+                level += 1
+            elif tok.kind == "op" and tok.text in (")", "]", "}"):
+                level -= 1
+                if level == 0:
+                    return False
+            elif level == 1 and tok.kind == "op" and tok.text in (",", ";", "|", "||"):
+                return True
+            j += 1
+        return False
+
+    def normal(self, pos: int) -> sp.Basic:
+        """``\\mathcal{N}(\\mu, \\sigma^2)`` is the distribution; ``\\mathcal{N}(x; \\mu, \\sigma^2)`` the
+        density at x, written out (from :func:`derivations.gaussian.normal_pdf`). One coordinate:
+        the identity ``I`` in a covariance ``\\sigma^2 I`` is 1."""
+        from derivations.gaussian import normal_pdf
+
+        arguments = self.arguments(pos)
+        point = None
+        if len(arguments) == 3:
+            point, mean, variance = arguments
+        elif len(arguments) == 2:
+            mean, variance = arguments
+        else:
+            raise ParseError("\\mathcal{N} takes a mean and a variance: \\mathcal{N}(\\mu, \\sigma^2)",
+                             pos)
+        identity = {s: sp.Integer(1) for s in variance.free_symbols
+                    if isinstance(s, sp.Symbol) and s.name in ("I", "Ibb")}
+        variance = variance.xreplace(identity)
+        if point is None:
+            return Normal(mean, variance)
+        return normal_pdf(point, mean, sp.sqrt(variance))
+
+    def refuse_run_on_subscript(self, base: str) -> None:
+        """``p_data`` in LaTeX is p_d·a·t·a: refuse it rather than read a product of letters."""
+        tokens, i = self.tokens, self.i
+        run = 0
+        while tokens[i + run].kind == "letter" and (
+                run == 0 or tokens[i + run].pos == tokens[i + run - 1].pos + 1):
+            run += 1
+        if run >= 3:
+            word = "".join(tok.text for tok in tokens[i:i + run])
+            raise ParseError(f"in LaTeX, {base}_{word} is {base}_{word[0]} times "
+                             f"{' '.join(word[1:])}: write {base}_{{{word}}}", tokens[i].pos)
 
     def star_follows(self) -> bool:
         """Consume ``^*``, ``^{*}``, ``^\\star`` or ``^{\\ast}`` after a name, if present."""
@@ -545,8 +888,10 @@ class _Parser:
         for tok in tokens:
             if tok.kind in ("letter", "word", "num"):
                 pieces.append(tok.text)
-            elif tok.kind == "cmd" and tok.text in GREEK:
+            elif tok.kind == "cmd" and tok.text in _LETTERS:
                 pieces.append(tok.text)
+            elif tok.kind == "cmd" and tok.text in ("min", "max", "infty", "star", "ast"):
+                pieces.append({"infty": "inf", "star": "*", "ast": "*"}.get(tok.text, tok.text))
             elif tok.kind == "cmd" and (tok.text in _WRAPPERS or tok.text in _TRANSPARENT):
                 continue
             elif tok.kind == "op" and tok.text in ",+-*'":
@@ -567,21 +912,21 @@ class _Parser:
             raise self.error(f"{symbol} needs its index: {symbol}_{{j=1}}^{{G}}")
         self.advance()
         lower_tokens = self.raw_group()
-        if not lower_tokens or lower_tokens[0].kind not in ("letter", "cmd") or \
-                lower_tokens[0].kind == "cmd" and lower_tokens[0].text not in GREEK:
-            raise ParseError(f"{symbol} needs a single-letter index", pos)
-        index_name = lower_tokens[0].text
-        if len(lower_tokens) == 1:
+        index_name, rest = self.index_name(lower_tokens, symbol, pos)
+        over_a_set = False
+        if not rest:
             lower = sp.Integer(1)
-        elif lower_tokens[1].kind == "op" and lower_tokens[1].text == "=":
-            lower = self.sub_parser(lower_tokens[2:]).parse_all()
+        elif rest[0].kind == "op" and rest[0].text == "=":
+            lower = self.sub_parser(rest[1:]).parse_all()
+        elif rest[0].kind == "cmd" and rest[0].text == "in":  # z \in \mathcal{Z}: a finite set
+            lower, over_a_set = sp.Integer(1), True
         else:
             raise ParseError(f"cannot read the index of {symbol}: write {symbol}_{{j=1}}^{{G}}",
-                             lower_tokens[1].pos)
-        if self.at_op("^"):
+                             rest[0].pos)
+        if self.at_op("^") and not over_a_set:
             self.advance()
             upper = self.sub_parser(self.raw_group()).parse_all()
-        else:
+        else:  # no bound, or a set: as many terms as the question's (or N)
             upper = self.ns.bound(self.default_upper or "N")
         for bound in (lower, upper):
             self.bound_names.update(s.name for s in bound.free_symbols if isinstance(s, sp.Symbol))
@@ -595,6 +940,30 @@ class _Parser:
         operator = sp.Sum if kind == "sum" else sp.Product
         return operator(body, (index, lower, upper))
 
+    @staticmethod
+    def index_name(tokens: list[Token], symbol: str, pos: int) -> tuple[str, list[Token]]:
+        """The index of a sum and the tokens after it: ``j``, ``z'``, ``\\tilde z``, ``\\sigma``."""
+        if not tokens:
+            raise ParseError(f"{symbol} needs its index: {symbol}_{{j=1}}^{{G}}", pos)
+        first = tokens[0]
+        if first.kind == "letter" or first.kind == "cmd" and first.text in _LETTERS:
+            name, rest = first.text, tokens[1:]
+        elif first.kind == "cmd" and first.text in _MODIFIERS and len(tokens) >= 2:
+            inner = tokens[1:]
+            if inner[0].kind == "op" and inner[0].text == "{" and len(inner) >= 3 and \
+                    inner[2].kind == "op" and inner[2].text == "}":
+                letter, rest = inner[1], inner[3:]
+            else:
+                letter, rest = inner[0], inner[1:]
+            if not (letter.kind == "letter" or letter.kind == "cmd" and letter.text in _LETTERS):
+                raise ParseError(f"{symbol} needs a single-letter index", pos)
+            name = letter.text + _MODIFIERS[first.text]
+        else:
+            raise ParseError(f"{symbol} needs a single-letter index", pos)
+        while rest and rest[0].kind == "op" and rest[0].text == "'":
+            name, rest = name + "'", rest[1:]
+        return name, rest
+
     def terms_using(self, index: sp.Symbol, body: sp.Basic) -> sp.Basic:
         """Extend a sum's body over the following ``+``/``-`` terms that use its index.
 
@@ -602,6 +971,7 @@ class _Parser:
         ``\\sum_j x_j + 1`` stops before the 1.
         """
         terms = [body]
+        stretched = False
         while self.at_op("+", "-"):
             start = self.i
             sign = self.advance().text
@@ -611,6 +981,16 @@ class _Parser:
                 self.i = start
                 break
             if index not in term.free_symbols:
+                # \sum_j a_j + b_j + c: the sum was stretched over b_j, so it may take c too
+                if stretched:
+                    terms.append(-term if sign == "-" else term)
+                    continue
+                if len(terms) > 1 and self.ambiguous(
+                        "scope", self.tokens[start].pos, f"the sum over {index} stops before "
+                        "the term without it", f"the sum over {index} runs to the end"):
+                    terms.append(-term if sign == "-" else term)
+                    stretched = True
+                    continue
                 self.i = start
                 break
             terms.append(-term if sign == "-" else term)
@@ -660,13 +1040,18 @@ class _Parser:
 
 
 def parse_latex_expression(text: str, namespace: Namespace, *,
-                           default_upper: str | None = None) -> sp.Basic:
+                           default_upper: str | None = None,
+                           choices: frozenset[str] = frozenset(),
+                           seen: dict[str, tuple[str, str]] | None = None) -> sp.Basic:
     """Parse LaTeX ``text`` with the names of ``namespace`` (the caller checks the length).
 
     Symbols used as bounds of a sum or product become positive integers everywhere in the
-    answer, so ``\\frac{1}{G}\\sum_{j=1}^{G} x_j`` has a single ``G``.
+    answer, so ``\\frac{1}{G}\\sum_{j=1}^{G} x_j`` has a single ``G``. Ambiguities met are
+    recorded in ``seen`` (key → this reading, the alternative); those whose key is in
+    ``choices`` are read the alternative way.
     """
-    parser = _Parser(tokenize(text), namespace, default_upper=default_upper)
+    parser = _Parser(tokenize(text), namespace, default_upper=default_upper, choices=choices,
+                     seen=seen)
     try:
         value = parser.parse()
     except ParseError:

@@ -12,6 +12,7 @@ or with exploding numbers are a :class:`ParseError` carrying the character posit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from grading.answers.latex import parse_latex_expression
 from grading.answers.limits import ParseError, check_length
 from grading.answers.notation import Namespace
 from grading.answers.plain import parse_plain_expression
+from grading.answers.surface import Surface, extract_math, normalise
 
 __all__ = ["ParseError", "Reading", "looks_like_latex", "parse_answer", "parse_latex",
            "parse_plain", "parse_readings", "render_latex"]
@@ -73,62 +75,201 @@ def parse_answer(text: str, *, symbols: Mapping[str, sp.Basic] | None = None,
                  assumptions: Mapping[str, object] | None = None,
                  functions: Collection[str] | None = None, namespace: Namespace | None = None,
                  default_upper: str | None = None) -> sp.Basic:
-    """Parse ``text`` as LaTeX or plain text (see :func:`looks_like_latex`).
+    """Parse ``text`` as LaTeX or plain text (see :func:`looks_like_latex`); the first reading
+    when the notation is ambiguous (:func:`parse_readings` gives them all).
 
-    Plain text that Python's grammar rejects but that has no multi-letter words (``2x(1-x)``,
-    ``x y``) is read as LaTeX, where juxtaposition multiplies; otherwise the plain-text error
-    is raised.
+    The text is first made plain (:func:`grading.answers.surface.normalise`: Unicode look-alikes
+    of ASCII, ``x²``) and the math is taken out of a sentence around it
+    (:func:`~grading.answers.surface.extract_math`). Plain text that Python's grammar rejects is
+    read as LaTeX, where juxtaposition multiplies (``2x(1-x)``, ``2 sigma x``), with its words
+    written as commands (``sigma`` → ``\\sigma``); a word no reader knows is refused.
     """
     text = _prepare(text)
     ns = _namespace(symbols, assumptions, functions, namespace)
-    if looks_like_latex(text):
-        return parse_latex_expression(text, ns, default_upper=default_upper)
-    try:
-        return parse_plain_expression(text, ns, default_upper=default_upper)
-    except ParseError as plain_error:
-        if _has_unknown_words(text):
-            raise
-        try:
-            return parse_latex_expression(text, ns, default_upper=default_upper)
-        except ParseError as latex_error:  # report the reading that got further
-            raise (latex_error if latex_error.position >= plain_error.position
-                   else plain_error) from None
+    return _readings(text, ns, default_upper, first_only=True)[0].expr
 
 
 @dataclass(frozen=True)
 class Reading:
-    """One faithful reading of an answer: the expression and, when the notation is ambiguous,
-    what this reading takes it to mean (empty when there is only one reading)."""
+    """One faithful reading of an answer: the expression; when the notation is ambiguous, what
+    this reading takes it to mean (``description``, empty when there is one reading); and how
+    the answer was taken out of a sentence (``note``, empty when it was math alone)."""
 
     expr: sp.Basic
     description: str = ""
+    note: str = ""
+
+
+MAX_READINGS = 8  # at most three independent ambiguities are read every way
 
 
 def parse_readings(text: str, *, symbols: Mapping[str, sp.Basic] | None = None,
                    assumptions: Mapping[str, object] | None = None,
                    functions: Collection[str] | None = None, namespace: Namespace | None = None,
                    default_upper: str | None = None) -> tuple[Reading, ...]:
-    """Every faithful reading of ``text``: one, unless the notation is ambiguous (the scope of
-    a sum over a following term, ``\\log x^2``, an index that could be a power), in which
-    case each reading says what it takes the text to mean. The caller compares every reading
-    and gives a verdict only where they agree."""
-    expr = parse_answer(text, symbols=symbols, assumptions=assumptions, functions=functions,
-                        namespace=namespace, default_upper=default_upper)
-    return (Reading(expr),)
+    """Every faithful reading of ``text``: one, unless the notation is ambiguous (``x^T`` at the
+    end of a term: a transpose or the power T; ``x^i`` inside ``\\sum_i``: a power or the entry
+    x_i; the scope of a sum extended over a following term that uses its index, over a further
+    term that does not), in which case each reading says what it takes the text to mean. The
+    caller compares every reading and gives a verdict only where they agree."""
+    text = _prepare(text)
+    ns = _namespace(symbols, assumptions, functions, namespace)
+    return _readings(text, ns, default_upper, first_only=False)
 
 
-def _has_unknown_words(text: str) -> bool:
-    from grading.answers.notation import FUNCTION_WORDS
+def _readings(text: str, ns: Namespace, default_upper: str | None, *,
+              first_only: bool) -> tuple[Reading, ...]:
+    surface = normalise(text)
+    try:
+        math, offset, note = extract_math(surface.text)
+    except ParseError as error:
+        raise ParseError(error.message, surface.origin(error.position)) from None
+    try:
+        return _read_math(math, ns, default_upper, note, first_only)
+    except ParseError as error:
+        raise ParseError(error.message, surface.origin(offset + error.position)) from None
 
-    word = []
-    for c in text + " ":
-        if c.isascii() and c.isalpha():
-            word.append(c)
+
+def _read_math(math: str, ns: Namespace, default_upper: str | None, note: str,
+               first_only: bool) -> tuple[Reading, ...]:
+    if not math.strip():
+        raise ParseError("the answer is empty", 0)
+    if looks_like_latex(math) and "\\" not in math and _names_a_word(math):
+        words = plain_words_as_latex(math)  # sigma_{q}: the letters of a word are one name
+        try:
+            return _latex_readings(words.text, ns, default_upper, note, first_only)
+        except ParseError as error:
+            raise ParseError(error.message, words.origin(error.position)) from None
+    if looks_like_latex(math):
+        try:
+            return _latex_readings(math, ns, default_upper, note, first_only)
+        except ParseError as latex_error:
+            if "\\" in math:
+                raise
+            try:  # braces but plain words: sum_{j=1}^G x_j log y_j
+                words = plain_words_as_latex(math)
+                return _latex_readings(words.text, ns, default_upper, note, first_only)
+            except ParseError:
+                raise latex_error from None
+    _refuse_in_plain_text(math)
+    if re.search(r"\^\s*T\b", math):  # x^T: a transpose or a power, read by the LaTeX reader
+        latex = plain_words_as_latex(math)
+        try:
+            return _latex_readings(latex.text, ns, default_upper, note, first_only)
+        except ParseError as error:
+            raise ParseError(error.message, latex.origin(error.position)) from None
+    try:
+        return (Reading(parse_plain_expression(math, ns, default_upper=default_upper),
+                        note=note),)
+    except ParseError as plain_error:
+        if plain_error.message.startswith(("a power of ten", "a number with")):
+            raise
+        latex = plain_words_as_latex(math)
+        try:
+            return _latex_readings(latex.text, ns, default_upper, note, first_only)
+        except ParseError as latex_error:  # report the reading that got further
+            position = latex.origin(latex_error.position)
+            if position >= plain_error.position:
+                raise ParseError(latex_error.message, position) from None
+            raise plain_error from None
+
+
+def _latex_readings(text: str, ns: Namespace, default_upper: str | None, note: str,
+                    first_only: bool) -> tuple[Reading, ...]:
+    seen: dict[str, tuple[str, str]] = {}
+    first = parse_latex_expression(text, ns, default_upper=default_upper, seen=seen)
+    if first_only or not seen:
+        return (Reading(first, note=note),)
+    keys = sorted(seen)[:3]
+    readings = []
+    for mask in range(min(2 ** len(keys), MAX_READINGS)):
+        chosen = frozenset(key for bit, key in enumerate(keys) if mask >> bit & 1)
+        expr = first if not chosen else parse_latex_expression(
+            text, ns, default_upper=default_upper, choices=chosen, seen={})
+        description = "; ".join(seen[key][1] if key in chosen else seen[key][0] for key in keys)
+        readings.append(Reading(expr, description, note))
+    return tuple(readings)
+
+
+def _names_a_word(text: str) -> bool:
+    """Whether plain words of the readers (Greek names, functions, ``sum``) appear in ``text``."""
+    from grading.answers.notation import FUNCTION_WORDS, GREEK
+
+    known = GREEK | FUNCTION_WORDS | _PLAIN_OPERATORS.keys()
+    return any(w in known for w in re.findall(r"[A-Za-z]{2,}", text))
+
+
+def _refuse_in_plain_text(text: str) -> None:
+    """What plain text cannot say faithfully: comments, ``!=``."""
+    if "#" in text:
+        raise ParseError("'#' starts a comment: give the answer alone, without comments",
+                         text.index("#"))
+    if "!=" in text:
+        raise ParseError("'!=' could be a factorial or 'not equal': write 5! = 5 with a "
+                         "space", text.index("!="))
+
+
+_WORD = re.compile(r"(?P<derivative>\bd/d[A-Za-z]\b)|\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+# plain words for the operators of the LaTeX reader
+_PLAIN_OPERATORS = {"sum": "\\sum", "prod": "\\prod", "int": "\\int", "grad": "\\nabla",
+                    "nabla": "\\nabla", "partial": "\\partial", "dx": "dx", "dz": "dz",
+                    "dt": "dt", "dy": "dy", "frac": "\\frac"}
+
+
+def plain_words_as_latex(text: str) -> Surface:
+    """Plain text as LaTeX for the juxtaposition reader: ``2 sigma x`` → ``2 \\sigma x``,
+    ``mu_phi`` → ``\\mu_{\\phi}``, ``p_data`` → ``p_{data}``, ``log`` → ``\\log``. A word that is
+    neither a function, a Greek letter, nor a single letter is refused: it cannot be read as a
+    product of letters faithfully (``cosec(3x)`` is not cosec·3x)."""
+    from grading.answers.notation import FUNCTION_WORDS, GREEK
+
+    out: list[str] = []
+    positions: list[int] = []
+    last = 0
+
+    def emit(piece: str, position: int) -> None:
+        out.append(piece)
+        positions.extend([position] * len(piece))
+
+    def word(w: str) -> str:
+        if len(w) == 1 or w.isdigit():
+            return w
+        if w in GREEK or w in FUNCTION_WORDS or w in ("ell", "infty"):
+            return "\\" + w + " "
+        if w in _PLAIN_OPERATORS:
+            return _PLAIN_OPERATORS[w]
+        for modifier in ("hat", "bar", "tilde"):
+            stem = w[: -len(modifier)]
+            if w.endswith(modifier) and (stem in GREEK or len(stem) == 1):
+                return f"\\{modifier}{{{word(stem)}}}"
+        return ""
+
+    for m in _WORD.finditer(text):
+        for k in range(last, m.start()):
+            emit(text[k], k)
+        last = m.end()
+        if m.group(0).startswith("\\") or text[:m.start()].endswith(("_{", "_")):
+            emit(m.group(0), m.start())  # a command, or the word of a subscript: p_{data}
             continue
-        if len(word) > 1 and "".join(word) not in FUNCTION_WORDS:
-            return True
-        word = []
-    return False
+        if m.group("derivative"):  # d/dx
+            emit(f"\\frac{{d}}{{d{m.group(0)[-1]}}}", m.start())
+            continue
+        head, *subscripts = m.group(0).split("_")
+        latex = word(head)
+        if not latex:
+            following = text[m.end():].lstrip()
+            what = "function" if following.startswith("(") else "name"
+            raise ParseError(f"unknown {what} {head!r}: write it with the functions and letters "
+                             "of the course (log, exp, sqrt, Greek letters, single letters)",
+                             m.start())
+        if subscripts:
+            inner = "_".join(subscripts)
+            sub = word(inner) if inner in GREEK else inner
+            latex = f"{latex}_{{{sub or inner}}}"
+        emit(latex, m.start())
+    for k in range(last, len(text)):
+        emit(text[k], k)
+    return Surface("".join(out), tuple(positions) + (len(text),))
 
 
 def render_latex(expr: sp.Basic) -> str:

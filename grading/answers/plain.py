@@ -111,6 +111,14 @@ class _Builder:
             if not text.isdigit():
                 raise self.fail("write integers in decimal digits", node)
             return limits.integer_literal(text, self.position(node))
+        scientific = re.fullmatch(r"([0-9]*\.?[0-9]*)[eE]([+-]?[0-9]+)", text)
+        if scientific and scientific.group(1) not in ("", "."):  # 1e-3, 2.5E8: exact decimals
+            mantissa, exponent = scientific.groups()
+            if abs(int(exponent)) > limits.MAX_RESULT_DIGITS:
+                raise self.fail(f"a power of ten beyond 10^{limits.MAX_RESULT_DIGITS}", node)
+            value = limits.decimal_literal(mantissa, self.position(node)) if "." in mantissa \
+                else limits.integer_literal(mantissa, self.position(node))
+            return value * sp.Integer(10) ** int(exponent)
         if not re.fullmatch(r"[0-9]*\.[0-9]*", text) or text == ".":
             raise self.fail("write numbers as digits with an optional decimal point", node)
         return limits.decimal_literal(text, self.position(node))
@@ -267,7 +275,7 @@ def parse_plain_expression(text: str, namespace: Namespace, *,
         lines = source_text.split("\n")[: (error.lineno or 1) - 1]
         line_start = sum(len(line) + 1 for line in lines)
         index = min(line_start + column, len(offsets) - 1)
-        raise ParseError(f"not a valid plain-text expression: {error.msg}",
+        raise ParseError(_syntax_message(source_text, line_start + column),
                          offsets[index]) from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("the answer is too deeply nested to read", 0) from None
@@ -285,6 +293,21 @@ def parse_plain_expression(text: str, namespace: Namespace, *,
         value = value.xreplace({s: namespace.bound(s.name) for s in value.free_symbols
                                 if isinstance(s, sp.Symbol) and s.name in builder.bound_names})
     return value
+
+
+def _syntax_message(text: str, where: int) -> str:
+    """What to write instead, in words of the answer (never the Python parser's message)."""
+    at = text[where:where + 1]
+    before = text[max(where - 1, 0):where + 1]
+    if text.count("(") != text.count(")"):
+        return "the brackets ( ) do not match"
+    if re.match(r"[0-9]", before[:1]) and at.isalpha():
+        return f"a number followed by a letter: write {before}*... for a product"
+    if at == "=":
+        return "'=' in plain text: write the answer alone (or one equation a = b)"
+    if at:
+        return f"cannot read {at!r} here: check the operators and brackets around it"
+    return "the answer ends too early: something is missing after the last operator"
 
 
 def _refuse_deep_nesting(text: str) -> None:

@@ -35,7 +35,11 @@ _OPENING_SIZES = frozenset({"left", "bigl", "Bigl", "biggl", "Biggl"})
 _CLOSING_SIZES = frozenset({"right", "bigr", "Bigr", "biggr", "Biggr"})
 _DELIMITER_COMMANDS = {"{": "(", "}": ")", "lbrace": "(", "rbrace": ")", "lbrack": "[",
                        "rbrack": "]", "|": "||", "Vert": "||", "lVert": "||", "rVert": "||",
-                       "mid": "|", "vert": "|", "lvert": "|<", "rvert": "|>"}
+                       "parallel": "||", "mid": "|", "vert": "|", "lvert": "|<",
+                       "rvert": "|>"}
+# variant letters are the same letter (the course writes both): \varepsilon is \epsilon
+_VARIANTS = {"varepsilon": "epsilon", "varphi": "phi", "vartheta": "theta", "varrho": "rho",
+             "varsigma": "sigma"}
 _UNICODE_OPERATORS = {"−": "-", "–": "-", "·": "cdot", "⋅": "cdot", "×": "times",
                       "∞": "infty", "‖": "||", "∑": "sum", "∏": "prod", "∣": "|", "√": "sqrt"}
 _OPERATORS = frozenset("+-*/^_()[]{}|,=!'.;<>:")
@@ -48,6 +52,10 @@ def tokenize(text: str) -> list[Token]:
     sized = ""  # the previous command was \left, \big, ...: the next delimiter is sized
     while i < n:
         c = text[i]
+        if c == "~" and tokens and i + 1 < n and not text[i + 1].isspace():
+            tokens.append(Token("cmd", "sim", i))  # E_{z~q}: "distributed as", not a tie
+            i += 1
+            continue
         if c.isspace() or c in "$~":
             i += 1
             continue
@@ -87,18 +95,21 @@ def tokenize(text: str) -> list[Token]:
             if name in _SIZING:
                 sized = name
                 continue
-            if sized and name == "|":  # \left\| ... \right\|: a norm is not supported
-                raise ParseError("norms \\left\\| \\right\\| are not supported", start)
             if name in _SPACING:
                 continue
             if name in _DELIMITER_COMMANDS:
                 tokens.append(Token("op", _DELIMITER_COMMANDS[name], start))
             else:
-                tokens.append(Token("cmd", name, start))
+                tokens.append(Token("cmd", _VARIANTS.get(name, name), start))
             sized = ""
             continue
+        if c == "!" and i + 1 < n and text[i + 1] == "=":
+            raise ParseError("'!=' could be a factorial or 'not equal': write 5! = 5 with a "
+                             "space, or \\neq", i)
+        if c == "#":
+            raise ParseError("'#' starts a comment: give the answer alone, without comments", i)
         if c in UNICODE_GREEK:
-            tokens.append(Token("cmd", UNICODE_GREEK[c], i))
+            tokens.append(Token("cmd", _VARIANTS.get(UNICODE_GREEK[c], UNICODE_GREEK[c]), i))
         elif c in _UNICODE_OPERATORS:
             op = _UNICODE_OPERATORS[c]
             kind = "op" if op in ("-", "||", "|") else "cmd"

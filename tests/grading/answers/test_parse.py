@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy as sp
 
 from grading.answers.limits import ParseError
-from grading.answers.parse import looks_like_latex, parse_answer, parse_latex, parse_plain, render_latex
+from grading.answers.parse import (looks_like_latex, parse_answer, parse_latex, parse_plain,
+                                   parse_readings, render_latex)
 
 
 def test_a_backslash_or_a_brace_means_latex() -> None:
@@ -24,9 +27,56 @@ def test_juxtaposed_single_letters_fall_back_to_latex_multiplication() -> None:
     assert parse_answer("2x(1-x)") == 2 * x * (1 - x)
 
 
-def test_an_unknown_word_in_broken_plain_text_reports_the_plain_error() -> None:
-    with pytest.raises(ParseError, match="plain-text"):
-        parse_answer("2sigma")
+def test_plain_juxtaposition_multiplies_greek_words_and_letters() -> None:
+    sigma, x, y, n = (sp.Symbol(name, real=True) for name in ("sigma", "x", "y", "n"))
+    assert parse_answer("2sigma x", assumptions={"sigma": "real"}) == 2 * sigma * x
+    assert parse_answer("2 x y") == 2 * x * y
+    assert parse_answer("n log n") == n * sp.log(n)
+    assert parse_answer("2 x y") != 2 * x  # the twin: nothing is dropped
+
+
+@pytest.mark.parametrize("answer, names", [
+    ("cosec(3x)", "unknown function 'cosec'"),
+    ("2 foo x", "unknown name 'foo'"),
+    ("x # the answer", "'#' starts a comment"),
+    ("5!=5", "'!='"),
+    (r"\frac{p_data(x)}{2}", "write p_{data}"),
+    ("3x +", "ends"),
+])
+def test_what_cannot_be_read_faithfully_is_refused_with_what_to_write(answer: str,
+                                                                      names: str) -> None:
+    with pytest.raises(ParseError, match=re.escape(names)) as caught:
+        parse_answer(answer)
+    for internal in ("invalid decimal literal", "Perhaps you forgot", "TypeError", "ValueError",
+                     "invalid syntax", "SyntaxError"):
+        assert internal not in str(caught.value)
+
+
+def test_scientific_notation_is_an_exact_decimal_not_euler_s_number() -> None:
+    assert parse_answer("1e308*10") == sp.Integer(10) ** 309
+    assert parse_answer("2.5e-3") == sp.Rational(1, 400)
+    assert parse_answer("2.5e-3") != sp.Rational(1, 40)
+
+
+@pytest.mark.parametrize("answer, readings", [
+    (r"\sum_i x^i", {"x^i as a power", "x^i as the entry i of x"}),
+    (r"x^T", {"^T as a transpose", "^T as the power T"}),
+    ("x^T", {"^T as a transpose", "^T as the power T"}),
+    (r"\sum_j a_j + b_j + c", {"the sum over j stops before the term without it",
+                               "the sum over j runs to the end"}),
+])
+def test_ambiguous_notation_gives_every_reading_with_what_it_means(answer: str,
+                                                                   readings: set[str]) -> None:
+    found = parse_readings(answer)
+    assert {r.description for r in found} == readings
+    assert len({sp.srepr(r.expr) for r in found}) == len(readings)
+
+
+@pytest.mark.parametrize("answer", [r"x^\top y", r"x^T y", r"\sum_j a_j + b_j", r"\sum_j a_j + 1",
+                                    r"\log x^2", r"\sum_{i=1}^{N} x^{(i)}"])
+def test_unambiguous_notation_has_one_reading(answer: str) -> None:
+    (reading,) = parse_readings(answer)
+    assert reading.description == ""
 
 
 def test_the_rendered_reading_shows_a_misreading() -> None:
