@@ -1,4 +1,4 @@
-"""The ``genverify`` command line.
+r"""The ``genverify`` command line.
 
     genverify report [--out DIR] [--quick]      verify every derivation (the main job)
     genverify equiv REFERENCE ANSWER [--assume sigma=positive ...] [--json]
@@ -14,6 +14,14 @@ part, a missing or malformed file, an unknown assumption) is one line on stderr 
 status 2, never a traceback. ``check`` takes a derivation as several ANSWER arguments (one per
 line) or ``-`` to read the lines from stdin.
 
+Answers that start with a minus need no ``--``: for ``equiv`` and ``check`` every argument that
+is not exactly one of the command's options (``--json``, ``--assume NAME=KIND``,
+``--assume=NAME=KIND``, ``-h``, ``--help``) is an answer, wherever the options stand, so
+``-1``, ``-x``, ``-\frac{x-\mu}{\sigma^2}`` and ``--x`` are answers; a near miss of an option
+(``--jsn``, ``--asume``) is an error, and ``--`` still ends the options.
+``equiv`` prints the domains it assumed (``assumed: σ > 0``), the field's conventions
+(:data:`grading.answers.notation.CONVENTIONS`) unless ``--assume`` says otherwise.
+
 Subcommands import their machinery only when they run, so ``genverify --help`` is instant.
 """
 
@@ -22,7 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TextIO
 
 EXIT_BAD_INPUT = 2
@@ -47,28 +55,59 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _assumptions(pairs: Sequence[str]) -> dict[str, object]:
-    """``["sigma=positive", "y=0:1"]`` → ``{"sigma": "positive", "y": (0.0, 1.0)}``."""
-    from grading.answers.notation import KINDS
+    """``["sigma=positive", "y=0:1"]`` → ``{"sigma": "positive", "y": (0.0, 1.0)}``.
+
+    A name may be spelled as in an answer: ``σ``, ``\\sigma`` and ``sigma`` are the same name.
+    """
+    import math
+
+    from grading.answers.notation import KINDS, UNICODE_GREEK
 
     assumptions: dict[str, object] = {}
     for pair in pairs:
         name, sep, kind = pair.partition("=")
         name, kind = name.strip(), kind.strip()
+        name = UNICODE_GREEK.get(name, name[1:] if name.startswith("\\") else name)
         if not sep or not name or not kind:
             raise _BadInput(f"genverify: --assume takes NAME=KIND, not {pair!r}")
         if ":" in kind:
             lo, _, hi = kind.partition(":")
             try:
-                assumptions[name] = (float(lo), float(hi))
+                interval = (float(lo), float(hi))
             except ValueError:
                 raise _BadInput(f"genverify: --assume {name}=LO:HI needs two numbers, "
                                 f"not {kind!r}") from None
+            if not all(map(math.isfinite, interval)) or interval[0] >= interval[1]:
+                raise _BadInput(f"genverify: --assume {name}=LO:HI needs finite numbers with "
+                                f"LO < HI, not {kind!r}")
+            assumptions[name] = interval
         elif kind in KINDS:
             assumptions[name] = kind
         else:
             raise _BadInput(f"genverify: unknown assumption {kind!r} for {name!r}; expected one "
                             f"of {', '.join(sorted(KINDS))} or LO:HI")
     return assumptions
+
+
+def _assumed(verdict: Any, assumptions: dict[str, object]) -> dict[str, str]:
+    """The domains the check used, by name, in words (``{"sigma": "sigma > 0"}``): the engine's
+    (``Verdict.assumptions``: every name of the two sides that is not real), and every kind given
+    with ``--assume`` that is not among them (``sigma real``)."""
+    from grading.answers.notation import describe_kind
+
+    used = dict(getattr(verdict, "assumptions", None) or {})
+    for name, kind in assumptions.items():
+        if name not in used:
+            used[name] = f"{name} {describe_kind(kind)}"  # type: ignore[arg-type]
+    return used
+
+
+def _pretty_phrase(phrase: str) -> str:
+    """``"sigma_j > 0"`` → ``"σ_j > 0"``: the leading name as a reader writes it."""
+    from grading.answers.notation import pretty_name
+
+    name, space, rest = phrase.partition(" ")
+    return pretty_name(name) + space + rest
 
 
 def _print_json(data: Any, out: TextIO) -> None:
@@ -78,13 +117,16 @@ def _print_json(data: Any, out: TextIO) -> None:
 def _equiv(args: argparse.Namespace, out: TextIO) -> int:
     from grading.answers.equivalence import Kind, check_equivalence
 
-    verdict = check_equivalence(args.reference, args.answer,
-                                assumptions=_assumptions(args.assume))
+    assumptions = _assumptions(args.assume)
+    verdict = check_equivalence(args.reference, args.answer, assumptions=assumptions)
     code = {Kind.EQUIVALENT: 0, Kind.NOT_EQUIVALENT: 1}.get(verdict.kind, 2)
+    assumed = _assumed(verdict, assumptions)
     if args.json:
-        _print_json({**verdict.to_dict(), "exit_code": code}, out)
+        _print_json({**verdict.to_dict(), "assumptions": assumed, "exit_code": code}, out)
     else:
         out.write(f"{verdict}\n")
+        if assumed:
+            out.write("  assumed: " + ", ".join(map(_pretty_phrase, assumed.values())) + "\n")
     return code
 
 
@@ -201,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Verify the mathematics of VAEs, GANs and score-based diffusion.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.commands = commands.choices  # type: ignore[attr-defined]  # for _answers_last
 
     report = commands.add_parser("report", help="verify every derivation and check it numerically")
     report.add_argument("--out", default="genverify-report", help="folder of the HTML report")
@@ -255,9 +298,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands whose positional arguments are answers, which often start with a minus.
+_ANSWER_COMMANDS = ("equiv", "check")
+
+
+def _options(command: argparse.ArgumentParser) -> dict[str, bool]:
+    """The option strings of a command → whether each takes a value."""
+    return {option: action.nargs != 0
+            for action in command._actions for option in action.option_strings}
+
+
+def _near_option(token: str, options: Collection[str]) -> str | None:
+    """The option ``token`` misspells (``--jsn`` → ``--json``), or ``None`` for an answer."""
+    import difflib
+    import re
+
+    name = token[2:].split("=", 1)[0]
+    if not token.startswith("--") or not re.fullmatch(r"[A-Za-z][A-Za-z-]*", name):
+        return None
+    for option in options:
+        if option.startswith("--") and len(name) >= 2 and option[2:].startswith(name):
+            return option
+    close = difflib.get_close_matches(name, [o[2:] for o in options if o.startswith("--")],
+                                      n=1, cutoff=0.75)
+    return f"--{close[0]}" if close else None
+
+
+def _answers_last(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """For ``equiv`` and ``check``: the options first, then ``--`` and every other argument.
+
+    An argument is an option only when it is exactly one of the command's options (or
+    ``--assume=...``); everything else, ``-1``, ``-x``, ``--x``, is an answer, so answers that
+    start with a minus need no ``--``. A near miss of an option (``--jsn``) is an error."""
+    argv = list(argv)
+    if not argv or argv[0] not in _ANSWER_COMMANDS:
+        return argv
+    name, rest = argv[0], iter(argv[1:])
+    options = _options(parser.commands[name])  # type: ignore[attr-defined]
+    chosen: list[str] = []
+    answers: list[str] = []
+    for token in rest:
+        if token == "--":
+            answers.extend(rest)
+            break
+        option, has_value, _ = token.partition("=") if token.startswith("--") else \
+            (token, "", "")
+        if option in options:
+            if has_value and not options[option]:
+                raise _BadInput(f"genverify {name}: {option} takes no value")
+            chosen.append(token)
+            if options[option] and not has_value:
+                value = next(rest, None)
+                if value is None:
+                    raise _BadInput(f"genverify {name}: {option} needs a value, e.g. "
+                                    f"{option} sigma=positive")
+                chosen.append(value)
+        elif (near := _near_option(token, options)) is not None:
+            raise _BadInput(f"genverify {name}: unknown option {token!r} (did you mean "
+                            f"{near}?); an answer that starts with '--' goes after a '--'")
+        else:
+            answers.append(token)
+    return [name, *chosen, "--", *answers]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(_answers_last(parser, sys.argv[1:] if argv is None else argv))
         return args.run(args)
     except _BadInput as error:
         sys.stderr.write(f"{error}\n")

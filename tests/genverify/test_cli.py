@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from genverify.cli import main
+from genverify.cli import _answers_last, build_parser, main
 
 DATA = Path(__file__).parents[1] / "grading" / "data"
 SCRIPT = Path(sys.executable).parent / "genverify"
@@ -37,8 +37,8 @@ def test_equiv_exits_zero_for_equivalent_answers_under_the_assumption(capsys):
 
 
 def test_equiv_exits_one_with_a_counterexample_without_the_assumption(capsys):
-    code, out, _ = _run(capsys, "equiv", "\\log\\sigma^2", "2\\log\\sigma")
-    assert code == 1 and "not equivalent" in out and "sigma =" in out
+    code, out, _ = _run(capsys, "equiv", "\\sqrt{x^2}", "x")
+    assert code == 1 and "not equivalent" in out and "x = -" in out
 
 
 def test_equiv_exits_two_for_an_unreadable_answer(capsys):
@@ -59,6 +59,136 @@ def test_equiv_prints_the_verdict_as_json(capsys):
 def test_bad_input_is_one_line_and_exit_two(capsys, argv):
     code, _, err = _run(capsys, *argv)
     assert code == 2
+    _one_line_error(err)
+
+
+# -- answers that start with a minus -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    ["equiv", "-\\frac{x-\\mu}{\\sigma^2}", "\\frac{\\mu-x}{\\sigma^2}"],
+    ["equiv", "\\frac{\\mu-x}{\\sigma^2}", "-\\frac{x-\\mu}{\\sigma^2}"],
+    ["equiv", "-1", "-1"], ["equiv", "-x", "-x"], ["equiv", "-\\log 2", "\\log\\frac12"],
+    ["equiv", "x", "--x"], ["equiv", "--x", "x"], ["equiv", "-x", "-(x)"],
+])
+def test_equiv_reads_answers_that_start_with_a_minus(capsys, argv):
+    code, out, err = _run(capsys, *argv)
+    assert (code, err) == (0, "") and out.startswith("equivalent")
+
+
+def test_an_answer_that_starts_with_a_minus_is_still_compared(capsys):
+    code, out, _ = _run(capsys, "equiv", "-x", "x")  # near miss: the minus is not dropped
+    assert code == 1 and "not equivalent" in out
+
+
+REF, ANS = "\\sqrt{\\sigma^2}", "-\\sigma"
+
+
+@pytest.mark.parametrize("argv", [
+    [REF, ANS, "--json", "--assume", "sigma=real"],
+    ["--json", "--assume", "sigma=real", REF, ANS],
+    ["--assume", "sigma=real", REF, "--json", ANS],
+    [REF, "--assume=sigma=real", ANS, "--json"],
+    ["--json", REF, ANS, "--assume", "sigma=real"],
+    ["--json", "--assume", "sigma=real", "--", REF, ANS],
+])
+def test_options_may_stand_before_between_or_after_the_answers(capsys, argv):
+    code, out, err = _run(capsys, "equiv", *argv)
+    data = json.loads(out)
+    assert err == "" and code == 1 and data["kind"] == "not_equivalent"
+    assert data["assumptions"] == {"sigma": "sigma real"}  # the user's kind, though real
+    assert data["answer_latex"] == "- \\sigma"  # read whole, minus included
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["equiv", "a", "b", "--jsn"], "did you mean --json?"),
+    (["equiv", "--jason", "a", "b"], "did you mean --json?"),
+    (["equiv", "a", "b", "--asume", "sigma=real"], "did you mean --assume?"),
+    (["equiv", "a", "b", "--js"], "did you mean --json?"),
+    (["check", "1.h", "-x", "--jsn"], "did you mean --json?"),
+    (["equiv", "a", "b", "--assume"], "--assume needs a value"),
+    (["equiv", "a", "b", "--json=yes"], "--json takes no value"),
+    (["equiv", "-x"], "required: ANSWER"),
+    (["equiv", "-x", "-y", "-z"], "unrecognized arguments: -z"),
+])
+def test_a_misspelt_option_or_a_missing_answer_is_one_line_and_exit_two(capsys, argv, message):
+    code, out, err = _run(capsys, *argv)
+    assert code == 2 and out == "" and message in err
+    _one_line_error(err)
+
+
+def test_help_is_an_option_anywhere_and_an_answer_after_a_double_dash(capsys):
+    code, out, _ = _run(capsys, "equiv", "-x", "-h")
+    assert code == 0 and out.startswith("usage: genverify equiv")
+    code, out, _ = _run(capsys, "equiv", "--", "-h", "-h")
+    assert code == 0 and out.startswith("equivalent")
+
+
+def test_check_reads_answers_and_derivation_lines_that_start_with_a_minus(capsys):
+    code, out, _ = _run(capsys, "check", "1.h", "-\\frac{(\\mu_\\phi-\\mu_p)^2}{2\\sigma^2}")
+    assert code == 1 and "sign" in out  # read, and graded as a sign mistake
+    code, out, _ = _run(capsys, "check", "--json", "1.h",
+                        "-\\frac{(\\mu_p-\\mu_\\phi)^2}{-2\\sigma^2}")
+    assert code == 0 and json.loads(out)["status"] == "correct"
+
+
+def test_derivation_lines_that_start_with_a_minus_stay_lines_in_their_order():
+    parser = build_parser()
+    argv = ["check", "3.c", "-L = -x", "--json", "--x = y", "-", "-h2"]
+    assert _answers_last(parser, argv) == ["check", "--json", "--", "3.c", "-L = -x", "--x = y",
+                                           "-", "-h2"]
+    args = parser.parse_args(_answers_last(parser, argv))
+    assert (args.part, args.answer, args.json) == ("3.c", ["-L = -x", "--x = y", "-", "-h2"],
+                                                   True)
+
+
+def test_the_other_commands_keep_their_ordinary_options():
+    parser = build_parser()
+    assert _answers_last(parser, ["grade", "-x.toml"]) == ["grade", "-x.toml"]
+
+
+# -- conventional domains and --assume ---------------------------------------------------------
+
+
+KL = "\\frac12(\\sigma^2+\\mu^2-1-\\log\\sigma^2)"
+KL_ANSWER = "\\frac12(\\sigma^2+\\mu^2-1)-\\log\\sigma"
+
+
+def test_sigma_is_a_standard_deviation_unless_the_user_says_otherwise(capsys):
+    code, out, _ = _run(capsys, "equiv", KL, KL_ANSWER)
+    assert code == 0 and out.startswith("equivalent") and "assumed: σ > 0" in out
+
+
+def test_assume_real_takes_the_convention_back(capsys):
+    code, out, _ = _run(capsys, "equiv", KL, KL_ANSWER, "--assume", "sigma=real")
+    assert code in (1, 2) and "assumed: σ real" in out  # not equivalent, or undecided
+    code, out, _ = _run(capsys, "equiv", "\\sqrt{\\sigma^2}", "\\sigma")
+    assert code == 0
+    code, out, _ = _run(capsys, "equiv", "\\sqrt{\\sigma^2}", "\\sigma", "--assume", "σ=real")
+    assert code == 1 and "not equivalent" in out
+
+
+def test_the_noise_epsilon_stays_real(capsys):
+    code, out, _ = _run(capsys, "equiv", "\\sqrt{\\epsilon^2}", "\\epsilon")
+    assert code == 1 and "assumed" not in out
+    code, _, _ = _run(capsys, "equiv", "\\sqrt{\\epsilon^2}", "\\epsilon",
+                      "--assume", "epsilon=positive")
+    assert code == 0
+
+
+def test_the_assumptions_used_are_in_the_json_too(capsys):
+    code, out, _ = _run(capsys, "equiv", "\\log\\sigma_j + x", "x + \\log\\sigma_j", "--json")
+    assumed = json.loads(out)["assumptions"]
+    assert code == 0 and list(assumed) == ["sigma_j"] and assumed["sigma_j"].endswith("> 0")
+    code, out, _ = _run(capsys, "equiv", "\\log s + x", "x + \\log s", "--json")
+    assert code == 0 and json.loads(out)["assumptions"] == {}  # s is a score, not a scale
+
+
+@pytest.mark.parametrize("pair", ["sigma=pos", "sigma", "=real", "y=0:one", "y=1:0", "y=0:inf",
+                                  "y=nan:1"])
+def test_a_bad_assumption_is_one_line_exit_two_and_no_traceback(capsys, pair):
+    code, out, err = _run(capsys, "equiv", "-x", "x", "--assume", pair)
+    assert code == 2 and out == ""
     _one_line_error(err)
 
 
@@ -142,9 +272,32 @@ def test_grade_to_an_unwritable_results_path_is_one_line_and_exit_two(capsys, tm
 # -- the installed script ----------------------------------------------------------------------
 
 
+def test_the_installed_script_reads_an_answer_that_starts_with_a_minus():
+    completed = subprocess.run(
+        [str(SCRIPT), "equiv", "-\\frac{x-\\mu}{\\sigma^2}", "\\frac{\\mu-x}{\\sigma^2}"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert "assumed: σ > 0" in completed.stdout
+
+
 def test_the_installed_console_script_reports_through_its_exit_status():
     completed = subprocess.run(
         [str(SCRIPT), "equiv", "log(sigma**2)", "2*log(sigma)", "--assume", "sigma=positive"],
         capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("equivalent")
+
+
+def test_the_assumed_line_writes_names_as_a_reader_does(capsys):
+    code, out, _ = _run(capsys, "equiv", "\\log\\sigma_j + x", "x + \\log\\sigma_j")
+    assert code == 0 and "assumed: σ_j > 0" in out
+
+
+# Needs the engine to draw a symbol from Namespace.domain (the conventional kind) instead of the
+# SymPy flags, which only say "positive": today ᾱ_t and p are drawn up to 3.3 (see the report).
+@pytest.mark.xfail(reason="numeric._symbol_kind does not use Namespace.domain yet", strict=True)
+@pytest.mark.parametrize(("reference", "answer"), [
+    ("\\sqrt{(1-\\bar\\alpha_t)^2}", "1-\\bar\\alpha_t"), ("\\sqrt{(1-p)^2}", "1-p")])
+def test_a_quantity_in_the_unit_interval_is_compared_only_there(capsys, reference, answer):
+    code, out, _ = _run(capsys, "equiv", reference, answer)
+    assert code == 0 and ("∈ (0, 1)" in out or "in (0, 1)" in out)
