@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grading.answers.equivalence import Kind, check_equivalence
 from grading.answers.limits import ParseError
-from grading.answers.notation import Expectation, Given
+from grading.answers.notation import Expectation, Given, Namespace
 from grading.answers.parse import parse_latex, render_latex
 
 POSITIVE = {"sigma": "positive", "y": "unit_interval"}
@@ -18,7 +18,8 @@ real = sp.Symbol  # names below are real unless declared
 
 
 def r(name: str) -> sp.Symbol:
-    return sp.Symbol(name, real=True)
+    """The symbol the readers build for ``name`` (real, or its conventional domain)."""
+    return Namespace().symbol(name)
 
 
 # (notation, LaTeX answer, an equivalent answer written differently, a near-miss wrong answer)
@@ -126,7 +127,7 @@ NOTATIONS = [
     ("tilde index", r"\sum_{\tilde z} q(\tilde z)", r"\sum_{z} q(z)", r"\sum_{\tilde z} q(z)"),
     ("index in a set", r"\sum_{z\in\mathcal{Z}} q(z)", r"\sum_{z} q(z)", r"\sum_{z\in\mathcal{Z}} q(x)"),
     ("data points as superscripts", r"\frac{1}{N}\sum_{i=1}^{N} \log p(x^{(i)})",
-     r"\frac{1}{N}\sum_{n=1}^{N}\log p(x_n)", r"\frac{1}{N}\sum_{i=1}^{N}\log p(x^{i})"),
+     r"\frac{1}{N}\sum_{n=1}^{N}\log p(x_n)", r"\frac{1}{N}\sum_{i=1}^{N}\log p(x^{(1)})"),
     ("trailing factor without the index", r"\sum_{j=1}^{G} x_j \cdot c",
      r"c\sum_{j=1}^{G} x_j", r"\sum_{j=1}^{G} x_j + c"),
     # -- functions of several arguments
@@ -194,8 +195,9 @@ def test_a_sum_index_is_a_dummy_and_entries_indexed_by_it_are_indexed() -> None:
     value = parse_latex(r"\sum_{j=1}^{G} x_j \log y_j")
     j = sp.Symbol("j", integer=True)
     G = sp.Symbol("G", integer=True, positive=True)
-    x, y = sp.IndexedBase("x", real=True), sp.IndexedBase("y", real=True)
+    x, y = Namespace().indexed_base("x"), Namespace().indexed_base("y")
     assert value == sp.Sum(x[j] * sp.log(y[j]), (j, 1, G))
+    assert x.name == "x" and y.name == "y"
 
 
 def test_a_sum_extends_over_following_terms_that_use_its_index_only() -> None:

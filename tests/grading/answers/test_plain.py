@@ -11,12 +11,13 @@ from hypothesis import strategies as st
 
 from grading.answers.equivalence import Kind, check_equivalence
 from grading.answers.limits import ParseError
-from grading.answers.notation import Given
+from grading.answers.notation import Given, Namespace
 from grading.answers.parse import parse_latex, parse_plain
 
 
 def r(name: str) -> sp.Symbol:
-    return sp.Symbol(name, real=True)
+    """The symbol the readers build for ``name`` (real, or its conventional domain)."""
+    return Namespace().symbol(name)
 
 
 def test_python_powers_and_caret_powers_read_the_same() -> None:
