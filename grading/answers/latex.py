@@ -650,9 +650,9 @@ class _Parser:
     def function_word(self, name: str, pos: int) -> sp.Basic:
         if name in ("KL", "JSD"):
             if not self.at_op("(", "["):
-                pair = getattr(self.ns, "divergence_pair", None)
-                if name == "JSD" and pair is not None:  # the question names the pair
-                    return self.ns.function(name)(*pair)
+                pair = self.ns.divergence_pair
+                if pair is not None:  # the question names the pair: 2\,\mathrm{JSD}
+                    return self.ns.function(name)(*(self.ns.symbol(p) for p in pair))
                 raise self.error(f"{name} needs its arguments in parentheses: {name}(p \\| q)")
             arguments = self.arguments(pos, divergence=True)
             if len(arguments) != 2:

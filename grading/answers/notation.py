@@ -312,9 +312,12 @@ class Namespace:
     def __init__(self, assumptions: Mapping[str, object] | None = None,
                  symbols: Mapping[str, sp.Basic] | None = None,
                  functions: Collection[str] | None = None, *,
-                 conventions: bool = True) -> None:
+                 conventions: bool = True,
+                 divergence_pair: tuple[str, str] | None = None) -> None:
         self.assumptions = dict(assumptions or {})
         self.conventions = conventions
+        # the pair a bare \mathrm{JSD} or KL compares, when the question names it (3.d)
+        self.divergence_pair = divergence_pair
         for name, kind in self.assumptions.items():
             if isinstance(kind, str) and kind not in KINDS:
                 raise ValueError(f"unknown assumption {kind!r} for {name!r}; "

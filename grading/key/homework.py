@@ -458,6 +458,7 @@ def q_3_d() -> Question:
                           label="−log 4 + 2 JSD(p_data ‖ p_G) (the max-form)"),),
         assumptions=_GAN_ASSUMPTIONS,
         model=GAN_MODEL,
+        divergence_pair=("p_data", "p_G"),  # the question names the pair: "2 JSD" is about it
         mistakes=_slips("factor_two", "factor_half"),
         evidence=("derivations.gan:generator_objective", "derivations.gan:jsd_nonnegative",
                   "derivations.gan:optimal_generator"),

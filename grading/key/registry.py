@@ -325,6 +325,7 @@ class Question:
     bare_answer_credit: float = 0.5
     model: Any = None
     default_upper: str | None = None
+    divergence_pair: tuple[str, str] | None = None  # what a bare \mathrm{JSD} compares
     rubric: str = ""
     evidence: tuple[str, ...] = ()
     explanation: str = ""
@@ -351,7 +352,8 @@ class Question:
         """The question's names without its aliases (the key's own objects are built here)."""
         from grading.answers.notation import Namespace
 
-        return Namespace(self.assumptions, None, self.functions)
+        return Namespace(self.assumptions, None, self.functions,
+                         divergence_pair=self.divergence_pair)
 
     @functools.cached_property
     def namespace(self) -> Any:
@@ -360,7 +362,8 @@ class Question:
 
         if not self.aliases:
             return self.base_namespace
-        return Namespace(self.assumptions, self.symbols, self.functions)
+        return Namespace(self.assumptions, self.symbols, self.functions,
+                         divergence_pair=self.divergence_pair)
 
     @functools.cached_property
     def symbols(self) -> dict[str, sp.Basic]:

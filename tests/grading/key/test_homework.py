@@ -141,3 +141,13 @@ def test_the_complete_correct_submission_earns_every_automatic_point():
     report = grade_file(DATA / "answers_correct.toml")
     assert [r.part for r in report.automatic if r.status is not Status.CORRECT] == []
     assert report.score == 82 - homework.MANUAL_POINTS == homework.AUTOMATIC_POINTS
+
+
+@pytest.mark.parametrize("answer", [r"-\log 4 + 2\,\mathrm{JSD}", "-log 4 + 2 JSD",
+                                    r"2\operatorname{JSD} - \log 4"])
+def test_a_bare_jsd_in_3d_is_the_pair_the_question_names(answer: str) -> None:
+    assert grade("3.d", answer).status is Status.CORRECT
+
+
+def test_a_bare_jsd_with_the_wrong_factor_is_still_caught() -> None:
+    assert grade("3.d", r"-\log 4 + \mathrm{JSD}").status is not Status.CORRECT
