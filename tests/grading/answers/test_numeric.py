@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grading.answers.notation import Namespace
+from grading.answers.notation import Expectation, Namespace, Normal, Sampled
 from grading.answers.numeric import NotEvaluable, Point, compare, evaluate
 from grading.answers.parse import parse_latex
 
@@ -85,10 +85,83 @@ def test_points_where_the_reference_is_complex_are_outside_the_domain() -> None:
     assert result.agree is True
 
 
-def test_an_integral_cannot_be_evaluated_and_says_so() -> None:
-    t = sp.Symbol("t", real=True)
+def test_an_explicit_integral_is_computed_but_a_double_integral_is_not() -> None:
+    # changed by issue 10: integrals with an explicit integrand are now computed
+    t, u = sp.Symbol("t", real=True), sp.Symbol("u", real=True)
+    assert compare(sp.Integral(t, (t, 0, 1)), sp.Rational(1, 2), NS).agree is True
+    assert compare(sp.Integral(sp.exp(-t**2), (t, -sp.oo, sp.oo)), sp.sqrt(sp.pi), NS).agree
+    assert compare(sp.Integral(sp.exp(-t**2), (t, -sp.oo, sp.oo)), sp.pi, NS).agree is False
     with pytest.raises(NotEvaluable):
-        evaluate(sp.Integral(t, (t, 0, 1)), Point.numbered(NS, 0, 0))
-    result = compare(sp.Integral(t, (t, 0, 1)), sp.Rational(1, 2), NS)
-    assert result.agree is None
-    assert "Integral" in result.reason
+        evaluate(sp.Integral(t * u, (t, 0, 1), (u, 0, 1)), Point.numbered(NS, 0, 0))
+
+
+X = sp.Symbol("w", real=True)  # "x" is binary in NS
+P = sp.Function("p", positive=True)
+T = sp.Symbol("t", real=True)
+
+
+def test_a_point_where_only_the_answer_is_undefined_is_never_a_counterexample() -> None:
+    partial = compare(sp.log(X**2) / 2, sp.log(X), NS)
+    assert partial.agree is None and "part of the domain" in partial.reason
+    nowhere = compare(X**2 + 1, sp.sqrt(-X**2 - 1), NS)
+    assert nowhere.agree is None and "not real anywhere the reference is" in nowhere.reason
+    # near miss: both sides defined everywhere, different for x < 0
+    assert compare(X, sp.sqrt(X**2), NS).agree is False
+
+
+def test_a_counterexample_is_a_point_where_both_sides_are_real() -> None:
+    result = compare(sp.log(X**2), 2 * sp.log(X) + 1, NS)
+    assert result.agree is False
+    assert mpmath.mpf(result.counterexample["w"]) > 0
+
+
+def test_an_exact_tiny_difference_is_a_counterexample() -> None:
+    near = sp.Rational(99999999, 10**8) * X
+    assert compare(near, sp.Rational(99999998, 99999999) * X, NS).agree is False
+    assert compare(near, sp.Rational(2 * 99999999, 2 * 10**8) * X, NS).agree is True
+
+
+def test_a_decimal_is_compared_to_the_digits_written() -> None:
+    rounded = compare(sp.log(2), sp.Float("0.6931"), NS)
+    assert rounded.agree is True and rounded.precision == "the 4 digits given"
+    assert compare(sp.log(2), sp.Float("0.69314"), NS).agree is True  # truncated
+    assert compare(sp.log(2), sp.Float("0.6932"), NS).agree is False
+    assert compare(sp.log(2), sp.Float("0.693147180559945"), NS).agree is True
+    assert compare(sp.log(2), sp.Float("0.693147180558"), NS).agree is False
+    exact = compare(X**2 / 2, sp.Float("0.5") * X**2, NS)
+    assert exact.agree is True and "read exactly" in exact.note
+    assert compare(X**2 / 3, sp.Float("0.3333") * X**2, NS).agree is True
+    assert compare(X**2 / 3, sp.Float("0.3334") * X**2, NS).agree is False
+
+
+def test_a_derivative_of_an_unknown_function_is_itself_a_random_function() -> None:
+    score = sp.Derivative(sp.log(P(X)), X)
+    assert compare(score, sp.Derivative(P(X), X) / P(X), NS).agree is True
+    assert compare(score, sp.Derivative(P(X), X), NS).agree is False
+    assert compare(sp.Derivative(X**3, X), 3 * X**2, NS).agree is True
+    assert compare(sp.Derivative(X**3, X), 3 * X, NS).agree is False
+
+
+def test_an_integral_of_a_density_is_one_and_other_integrals_never_give_a_false_counterexample(
+) -> None:
+    assert compare(sp.Integral(P(T), (T, -sp.oo, sp.oo)), sp.Integer(1), NS).agree is True
+    first_moment = compare(sp.Integral(T * P(T), (T, -sp.oo, sp.oo)), sp.Integer(0), NS)
+    assert first_moment.agree is None and "unknown number" in first_moment.reason
+    renamed = compare(sp.Integral(P(T) * sp.log(P(T)), (T, -sp.oo, sp.oo)),
+                      sp.Integral(P(X) * sp.log(P(X)), (X, -sp.oo, sp.oo)), NS)
+    assert renamed.agree is True
+    # a cross-entropy is free: its sign flipped is a genuine counterexample
+    assert compare(sp.Integral(P(T) * sp.log(P(T)), (T, -sp.oo, sp.oo)),
+                   -sp.Integral(P(T) * sp.log(P(T)), (T, -sp.oo, sp.oo)), NS).agree is False
+
+
+def test_a_kl_of_two_normals_and_a_gaussian_expectation_are_computed() -> None:
+    mu, s = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
+    kl = sp.Function("KL")(Normal(mu, s**2), Normal(0, 1))
+    closed = (s**2 + mu**2 - 1 - sp.log(s**2)) / 2
+    assert compare(kl, closed, NS).agree is True
+    assert compare(kl, (s**2 + mu**2 - 1 + sp.log(s**2)) / 2, NS).agree is False
+    z = sp.Symbol("z", real=True)
+    second_moment = Expectation(z**2, Sampled(z, Normal(mu, s**2)))
+    assert compare(second_moment, mu**2 + s**2, NS).agree is True
+    assert compare(second_moment, mu**2 + s, NS).agree is False
