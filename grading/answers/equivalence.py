@@ -458,9 +458,13 @@ def _check(reference: str | sp.Basic, answer: str | sp.Basic, assumptions: Mappi
             deadline_check()
             verdict = _check_pair(ref_reading.expr, ans_reading.expr, namespace, seed, feedback)
             outcomes.append((ref_reading, ans_reading, verdict))
-    if len(outcomes) == 1:
-        return outcomes[0][2]
-    return _combined(outcomes, len(references) > 1, len(answers) > 1)
+    verdict = outcomes[0][2] if len(outcomes) == 1 else \
+        _combined(outcomes, len(references) > 1, len(answers) > 1)
+    notes = [r.note for r in (references[0], answers[0]) if r.note]
+    if notes:  # the math was taken out of a sentence: say what was read
+        verdict = Verdict(**{**verdict.__dict__,
+                             "reason": f"{verdict.reason} ({'; '.join(notes)})"})
+    return verdict
 
 
 def _combined(outcomes: list[tuple[Reading, Reading, Verdict]], ambiguous_reference: bool,

@@ -790,9 +790,19 @@ class _Parser:
             return sp.E
         if name in ("Ncal", "N") and self.at_op("(") and self.separator_inside():
             return self.normal(pos)
-        if self.at_op("(") and (self.ns.is_function(name) or self.separator_inside()):
+        if self.at_op("(") and (self.separator_inside() or self.ns.is_function(name)
+                                and not self.complement_follows(name)):
             return self.ns.function(name)(*self.arguments(pos))
         return self.ns.symbol(name)
+
+    def complement_follows(self, name: str) -> bool:
+        """``p_{data}(1-D)``: a density's argument is a point, never ``1 - ...``; read a product
+        (unless the question declares ``name`` a function)."""
+        if name in self.ns.symbols or self.ns.functions is not None:
+            return False
+        tokens = self.tokens
+        return tokens[self.i + 1].kind == "num" and tokens[self.i + 2].kind == "op" and \
+            tokens[self.i + 2].text in ("+", "-")
 
     def separator_inside(self) -> bool:
         """Whether the parentheses that follow hold a top-level ``,``, ``;``, ``|`` or ``\\|``:

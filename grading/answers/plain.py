@@ -183,7 +183,12 @@ class _Builder:
                 raise self.fail("E(...) takes the quantity and optionally the distribution", node)
             return Expectation(*args)
         name = self.canonical(function, node.func)
-        if self.ns.is_function(name) or name in ("KL", "JSD"):
+        complement = (len(node.args) == 1 and isinstance(node.args[0], ast.BinOp)
+                      and isinstance(node.args[0].op, (ast.Add, ast.Sub))
+                      and isinstance(node.args[0].left, ast.Constant)
+                      and name not in self.ns.symbols and self.ns.functions is None)
+        if (self.ns.is_function(name) and not complement) or name in ("KL", "JSD"):
+            # p(1 - p) is a product: a density's argument is a point, never 1 - ...
             return self.ns.function(name)(*self.arguments(node, depth))
         (argument,) = self.arguments(node, depth, count=1)  # sigma(x): a product
         return self.name(function, node.func) * argument

@@ -607,6 +607,7 @@ class _Builder:
         self.chain: sp.Basic | None = None
         self.lagrangian: sp.Basic | None = None
         self.solved: dict[sp.Basic, sp.Basic] = {}
+        self.stationary_in: sp.Basic | None = None  # the variable of the last stationary line
         self.first: sp.Basic | None = None
         self.relations: list[str] = []
         self.read: str | None = None  # how the last expression was read (before the model)
@@ -681,12 +682,40 @@ class _Builder:
                     self.step(value.subs(later), "substitute the values found above", "=",
                               line.number, subs=later)
                 sides, relations = sides[1:], relations[1:]
+        if isinstance(self.chain, sp.Equality) and len(sides) == 2 and \
+                relations[1:] == ["="] and self.stationary_in is not None:
+            self.rearranged(line, sides)
+            return
         for side, relation in zip(sides, relations):
             expr = self.meaning(self.parse(side, line.number), line.number)
             rel = relation or "="
             self.relations.append(rel)
             self.step(expr, line.reason, rel, line.number)
             self.lagrangian = self.chain
+
+    def rearranged(self, line: Line, sides: list[str]) -> None:
+        """``a = b`` after an equation: ``D = value`` solves it; any other equation must have the
+        same solutions for the variable of the stationary condition (checked by solving both)."""
+        left, right = (self.meaning(self.parse(s, line.number), line.number) for s in sides)
+        variable = self.stationary_in
+        unknown = _unstarred(left, self.q.namespace)
+        if unknown == variable or unknown in self.solved:
+            self.step(sp.Eq(unknown, right), line.reason or "solve", "solves", line.number)
+            self.remember(unknown, right)
+            return
+        symbol = sp.Dummy("u", positive=True)
+        before = self.chain.lhs - self.chain.rhs
+        now = left - right
+        try:
+            solutions = [set(sp.solve(e.xreplace({variable: symbol}), symbol))
+                         for e in (before, now)]
+        except (NotImplementedError, TypeError, ValueError):
+            solutions = []
+        if not solutions or not solutions[0] or solutions[0] != solutions[1]:
+            raise _LineError(line.number, "this equation does not have the same solution as "
+                                          "the one before it")
+        self.restate(sp.Eq(now, 0), f"line {line.number}: the same equation rearranged "
+                                    f"(the same solution for {variable})")
 
     def unknown_named(self, text: str, number: int) -> sp.Basic | None:
         try:
@@ -712,6 +741,7 @@ class _Builder:
             exprs = exprs[:-1]
         if not exprs:
             raise _LineError(line.number, "write the derivative after the '='")
+        self.stationary_in = variable
         for expr in exprs:
             self.restate(pointwise, "the Lagrangian, pointwise (Euler–Lagrange: no derivative "
                                     "term)")
@@ -979,9 +1009,10 @@ def check_derivation(q: Question, answer: Answer) -> Result:
     if status == "timeout":
         return Result(q.id, Status.UNDECIDED, 0.0, q.points,
                       f"the check took longer than {TIMEOUT:g} s; a person will look at it")
-    if status != "ok":
+    if status != "ok":  # the checker itself failed: say so, without its internals
         return Result(q.id, Status.UNDECIDED, 0.0, q.points,
-                      "could not check the derivation; a person will look at it", None, data)
+                      "could not check the derivation (the step checker stopped on it); "
+                      "a person will look at it")
     if data["error"] is not None:
         line = data["line"]
         where = f"line {line}: " if line else ""

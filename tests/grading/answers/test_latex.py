@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from grading.answers.equivalence import Kind, check_equivalence
 from grading.answers.limits import ParseError
 from grading.answers.notation import Expectation, Given, Namespace
-from grading.answers.parse import parse_latex, render_latex
+from grading.answers.parse import parse_answer, parse_latex, render_latex
 
 POSITIVE = {"sigma": "positive", "y": "unit_interval"}
 real = sp.Symbol  # names below are real unless declared
@@ -24,11 +24,11 @@ def r(name: str) -> sp.Symbol:
 
 # (notation, LaTeX answer, an equivalent answer written differently, a near-miss wrong answer)
 NOTATIONS = [
-    ("subscript in braces", r"p_{data} + 1", r"1 + p_{\mathrm{data}}", r"p_{dat} + 1"),
+    ("subscript in braces", r"p_{data} + 1", r"1 + p_{\mathrm{data}}", r"p_{data} - 1"),
     ("greek subscript", r"\mu_\phi - \mu_p", r"\mu_{\phi} - \mu_{p}", r"\mu_\theta - \mu_p"),
     ("squared subscripted symbol", r"\sigma_j^2", r"\sigma_{j}\sigma_{j}", r"\sigma_j^3"),
-    ("hat", r"\hat{y}_j (1 - \hat{y}_j)", r"\hat y_j - \hat{y}_j^2", r"y_j (1 - y_j)"),
-    ("bar", r"\sqrt{\bar{\alpha}_t} x_0", r"\bar\alpha_t^{1/2} x_0", r"\sqrt{\alpha_t} x_0"),
+    ("hat", r"\hat{y}_j (1 - \hat{y}_j)", r"\hat y_j - \hat{y}_j^2", r"\hat{y}_j (1 + \hat{y}_j)"),
+    ("bar", r"\sqrt{\bar{\alpha}_t} x_0", r"\bar\alpha_t^{1/2} x_0", r"\bar{\alpha}_t x_0"),
     ("greek letters", r"\alpha\beta\gamma + \Sigma", r"\Sigma + \gamma\beta\alpha",
      r"\alpha\beta\gamma + \sigma"),
     ("fraction", r"\frac{a}{b}", r"a b^{-1}", r"\frac{b}{a}"),
@@ -44,10 +44,10 @@ NOTATIONS = [
      r"\prod_{j=1}^{G} y_1"),
     ("sum with bounds", r"\sum_{j=1}^{G} x_j", r"\sum_{i=1}^{G} x_i", r"\sum_{j=1}^{G} x"),
     ("function application", r"p_{data}(x)", r"p_{data}\left(x\right)", r"p_{data}(z)"),
-    ("function of a subscripted name", r"p_G(x)", r"p_{G}(x)", r"p_g(x)"),
-    ("starred function", r"D^*(x)", r"D^{*}(x)", r"D(x)"),
+    ("function of a subscripted name", r"p_G(x)", r"p_{G}(x)", r"p_G(2x)"),
+    ("starred function", r"D^*(x)", r"D^{*}(x)", r"1 - D^*(x)"),
     ("plain function", r"D(x)", r"D\left(x\right)", r"D(y)"),
-    ("JSD", r"\mathrm{JSD}(p\|q)", r"\operatorname{JSD}(p \| q)", r"\mathrm{JSD}(q\|p)"),
+    ("JSD", r"\mathrm{JSD}(p\|q)", r"\operatorname{JSD}(q \| p)", r"2\mathrm{JSD}(p\|q)"),
     ("KL in mathrm", r"\mathrm{KL}(p\|q)", r"KL(p\|q)", r"\mathrm{KL}(q\|p)"),
     ("KL bare", r"KL(p\|q)", r"KL(p, q)", r"KL(p\|r)"),
     ("D_KL", r"D_{KL}(p \| q)", r"\mathrm{KL}(p\|q)", r"D_{KL}(q \| p)"),
@@ -75,7 +75,7 @@ NOTATIONS = [
     ("gradient of a log density", r"\nabla_x \log p(x)", r"\frac{\nabla_x p(x)}{p(x)}",
      r"\log p(x)"),
     ("gradient in the argument", r"\nabla\log p_\sigma(\tilde{x})",
-     r"\nabla_{\tilde x}\log p_\sigma(\tilde{x})", r"\nabla_x\log p_\sigma(x)"),
+     r"\nabla_{\tilde x}\log p_\sigma(\tilde{x})", r"\nabla\log p_\sigma(2\tilde{x})"),
     ("partial with a subscript", r"\partial_x (x^2 + y)", r"2x", r"2x + y"),
     # -- integrals
     ("definite integral", r"\int_0^1 x^2\,dx", r"\frac{1}{3}", r"\frac{1}{2}"),
@@ -95,8 +95,8 @@ NOTATIONS = [
     ("varphi is phi", r"\mu_\varphi", r"\mu_{\phi}", r"\mu_\theta"),
     ("text subscript", r"p_{\text{data}}(x)", r"p_{data}(x)", r"p_{\text{model}}(x)"),
     ("textrm and operatorname", r"p_{\textrm{data}}(x) + p_{\operatorname{G}}(x)",
-     r"p_{data}(x) + p_G(x)", r"p_{data}(x) + p_{D}(x)"),
-    ("prime", r"f'(x) + x'", r"x' + f'(x)", r"f(x) + x'"),
+     r"p_{data}(x) + p_G(x)", r"p_{data}(x) - p_{G}(x)"),
+    ("prime", r"f'(x) + x'", r"x' + f'(x)", r"f'(x) - x'"),
     ("tilde", r"\tilde{x} - x", r"-x + \tilde x", r"x - \tilde{x}"),
     # -- vectors, read in one coordinate
     ("norm squared", r"\|x-\mu\|^2", r"(x-\mu)^\top(x-\mu)", r"\|x-\mu\|"),
@@ -307,3 +307,14 @@ def test_the_rendered_reading_reads_back_as_the_same_expression(expr: sp.Basic) 
     back = parse_latex(render_latex(expr), assumptions={"sigma": "positive"})
     verdict = check_equivalence(expr, back, assumptions={"sigma": "positive"}, isolation="none")
     assert verdict.kind is Kind.EQUIVALENT, (render_latex(expr), verdict.reason)
+
+
+@pytest.mark.parametrize("text", [r"p_{data}(1-D)", "p(1 - p)", r"p(1-p)", "D(1 - D)"])
+def test_a_density_applied_to_one_minus_something_is_a_product(text: str) -> None:
+    value = parse_latex(text) if "\\" in text or "{" in text else parse_answer(text)
+    assert isinstance(value, sp.Mul) and not value.atoms(sp.core.function.AppliedUndef)
+
+
+def test_a_density_applied_to_a_point_stays_an_application() -> None:
+    for text in (r"p(x - 1)", r"p(x + \sigma z)", r"p_{data}(x)"):
+        assert parse_latex(text).atoms(sp.core.function.AppliedUndef)

@@ -179,3 +179,22 @@ def test_a_bare_final_answer_is_checked_as_an_expression_with_named_mistakes():
 def test_an_unreadable_line_is_reported_with_its_number():
     result = grade("3.c", [EULER_LAGRANGE[0], "= \\frac{p_{data}(x)}{"])
     assert result.status is Status.UNPARSABLE and result.line == 2
+
+
+_REARRANGED = ["L = p_{data}\\log D + p_G\\log(1 - D)",
+               "\\partial_D: \\frac{p_{data}}{D} - \\frac{p_G}{1 - D} = 0",
+               "p_{data}(1-D) = p_G D",
+               "D = \\frac{p_{data}}{p_{data} + p_G}"]
+
+
+def test_an_equation_rearranged_after_the_stationary_condition_is_a_valid_step() -> None:
+    assert grade("3.c", _REARRANGED).status is Status.CORRECT
+
+
+def test_a_rearrangement_with_a_different_solution_is_caught_and_named_by_line() -> None:
+    wrong = [*_REARRANGED[:2], "p_{data}(1-D) = 2 p_G D", _REARRANGED[3]]
+    result = grade("3.c", wrong)
+    assert result.status is not Status.CORRECT
+    assert "line 3" in result.feedback
+    for internal in ("TypeError", "Equality", "Traceback"):
+        assert internal not in result.feedback
