@@ -103,9 +103,11 @@ def _kind_from_assumptions(obj: sp.Basic) -> str:
 
 
 def _symbol_kind(namespace: Namespace, name: str, obj: sp.Basic) -> str | tuple[float, float]:
-    declared = name in namespace.assumptions or (
-        "_" in name and name.rsplit("_", 1)[0] in namespace.assumptions)
-    kind = namespace.kind(name) if declared else _kind_from_assumptions(obj)
+    """The caller's or the field's conventional domain of a name (ᾱ_t in (0, 1)), else the
+    one its SymPy flags say; a name given as a ready object keeps its flags."""
+    domain = None if name in namespace.symbols else \
+        namespace.domain(name, entry=isinstance(obj, sp.Indexed))
+    kind = domain if domain is not None else _kind_from_assumptions(obj)
     if obj.is_integer and kind not in _INTEGER_KINDS:  # a bound: G pixels
         kind = "positive_integer" if obj.is_positive else "integer"
     return kind
@@ -166,7 +168,7 @@ _FUNCTIONS: Mapping[type, Callable[..., Any]] = {
     sp.tan: mpmath.tan, sp.tanh: mpmath.tanh, sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh,
     sp.Abs: abs, sp.factorial: mpmath.factorial, sp.gamma: mpmath.gamma, sp.atan: mpmath.atan,
     sp.asin: mpmath.asin, sp.acos: mpmath.acos, sp.erf: mpmath.erf, sp.sign: mpmath.sign,
-    sp.loggamma: mpmath.loggamma,
+    sp.loggamma: mpmath.loggamma, sp.csc: mpmath.csc, sp.sec: mpmath.sec, sp.cot: mpmath.cot,
 }
 
 
@@ -782,7 +784,8 @@ def _compare(reference: sp.Basic, answer: sp.Basic, namespace: Namespace, seed: 
         if point.stand_ins:
             artefact = _stand_in_artefact(reference, answer, point, ref_value - ans_value)
             if artefact is not None:
-                return Comparison(None, agreed, artefact)
+                witness = _with_instances(reference, answer, namespace, seed, deadline_check)
+                return witness if witness is not None else Comparison(None, agreed, artefact)
         return Comparison(False, agreed, "the values differ", point.describe(),
                           mpmath.nstr(ref_value, shown_digits),
                           mpmath.nstr(ans_value, shown_digits))
@@ -802,6 +805,67 @@ def _compare(reference: sp.Basic, answer: sp.Basic, namespace: Namespace, seed: 
                                         "the domain where the reference is real and finite")
     return Comparison(None, agreed, f"only {agreed} of {attempts} random points were inside "
                                     "the domain where both sides are real and finite")
+
+
+INSTANCES = 4  # independent concrete instances of the unknown functions
+INSTANCE_POINTS = 2  # random points per instance
+INSTANCE_DIGITS = 20  # working precision of an instance; quadrature closer than 10^-12
+INSTANCE_AGREEMENT = mpmath.mpf(10) ** -9  # relative: equal; beyond 10^-6: a counterexample
+
+
+def _with_instances(reference: sp.Basic, answer: sp.Basic, namespace: Namespace, seed: int,
+                    deadline_check: Callable[[], None] | None) -> Comparison | None:
+    """Both sides with their unknown functions replaced by concrete random functions
+    (:mod:`grading.answers.instances`): a difference is a counterexample with those functions;
+    agreement for every instance is equality. None when no faithful instance exists or the
+    numbers cannot tell (a difference between 10^-9 and 10^-6 of the value)."""
+    from grading.answers.instances import Unsupported, compile_numeric, instantiate
+
+    agreed = 0
+    with mpmath.workdps(INSTANCE_DIGITS):
+        for number in range(INSTANCES):
+            rng = random.Random(f"genverify:{seed}:instance:{number}")
+            instance = instantiate(reference, answer, namespace, rng)
+            if instance is None:
+                return None
+            try:
+                sides = [compile_numeric(side, mpmath.mpf(10) ** -12)
+                         for side in (instance.reference, instance.answer)]
+            except Unsupported:
+                return None
+            symbols = sorted(instance.reference.free_symbols | instance.answer.free_symbols,
+                             key=str)
+            for draw in range(INSTANCE_POINTS):
+                if deadline_check is not None:
+                    deadline_check()
+                point = Point.numbered(namespace, seed, 10_000 + number * 100 + draw)
+                values = {s: point.value(s, _symbol_kind(namespace, s.name, s), s.name)
+                          for s in symbols}
+                try:
+                    ref_value, ans_value = (side(values) for side in sides)
+                except Unsupported:
+                    return None
+                except _DOMAIN_ERRORS:
+                    continue
+                if not all(_finite(v) and _real(v) for v in (ref_value, ans_value)):
+                    continue
+                ref_value, ans_value = mpmath.re(ref_value), mpmath.re(ans_value)
+                gap = _relative(ref_value, ans_value)
+                if gap <= INSTANCE_AGREEMENT:
+                    agreed += 1
+                    continue
+                if gap < mpmath.mpf(10) ** -6:
+                    return None
+                shown = {**instance.description, **point.describe()}
+                return Comparison(False, agreed, "the values differ for concrete functions",
+                                  shown, mpmath.nstr(ref_value, 12), mpmath.nstr(ans_value, 12),
+                                  precision="9 digits",
+                                  note="with the unknown functions made concrete")
+    if agreed < INSTANCES:
+        return None
+    return Comparison(True, agreed, precision="9 digits",
+                      note=f"equal for {INSTANCES} random concrete instances of the unknown "
+                           "functions (densities as Gaussian mixtures)")
 
 
 def _truncated(reference: sp.Basic, answer: sp.Basic,

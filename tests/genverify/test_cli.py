@@ -293,11 +293,16 @@ def test_the_assumed_line_writes_names_as_a_reader_does(capsys):
     assert code == 0 and "assumed: σ_j > 0" in out
 
 
-# Needs the engine to draw a symbol from Namespace.domain (the conventional kind) instead of the
-# SymPy flags, which only say "positive": today ᾱ_t and p are drawn up to 3.3 (see the report).
-@pytest.mark.xfail(reason="numeric._symbol_kind does not use Namespace.domain yet", strict=True)
+# The engine draws a symbol from its conventional domain (ᾱ_t in (0, 1)), not only from its
+# SymPy flags ("positive"): the twin below, with ᾱ_t declared real, is not equivalent.
 @pytest.mark.parametrize(("reference", "answer"), [
     ("\\sqrt{(1-\\bar\\alpha_t)^2}", "1-\\bar\\alpha_t"), ("\\sqrt{(1-p)^2}", "1-p")])
 def test_a_quantity_in_the_unit_interval_is_compared_only_there(capsys, reference, answer):
     code, out, _ = _run(capsys, "equiv", reference, answer)
     assert code == 0 and ("∈ (0, 1)" in out or "in (0, 1)" in out)
+
+
+def test_the_same_quantity_declared_real_is_not_equivalent(capsys):
+    code, _, _ = _run(capsys, "equiv", "\\sqrt{(1-\\bar\\alpha_t)^2}", "1-\\bar\\alpha_t",
+                      "--assume", "alphabar_t=real")
+    assert code == 1

@@ -52,7 +52,7 @@ NOTATIONS = [
     ("KL bare", r"KL(p\|q)", r"KL(p, q)", r"KL(p\|r)"),
     ("D_KL", r"D_{KL}(p \| q)", r"\mathrm{KL}(p\|q)", r"D_{KL}(q \| p)"),
     ("expectation", r"\mathbb{E}_{q}[\log p(x|z)]", r"\mathbb{E}_{q}\left[\log p(x \mid z)\right]",
-     r"\mathbb{E}_{p}[\log p(x|z)]"),
+     r"\mathbb{E}_{q}[-\log p(x|z)]"),
     ("cdot", r"a \cdot b", r"a b", r"a + b"),
     ("times", r"a \times b", r"b a", r"a \times c"),
     ("spacing", r"2\,\sigma\;x\!y", r"2\sigma x y", r"2\sigma x"),
@@ -75,7 +75,7 @@ NOTATIONS = [
     ("gradient of a log density", r"\nabla_x \log p(x)", r"\frac{\nabla_x p(x)}{p(x)}",
      r"\log p(x)"),
     ("gradient in the argument", r"\nabla\log p_\sigma(\tilde{x})",
-     r"\nabla_{\tilde x}\log p_\sigma(\tilde{x})", r"\nabla\log p_\sigma(2\tilde{x})"),
+     r"\nabla_{\tilde x}\log p_\sigma(\tilde{x})", r"-\nabla\log p_\sigma(\tilde{x})"),
     ("partial with a subscript", r"\partial_x (x^2 + y)", r"2x", r"2x + y"),
     # -- integrals
     ("definite integral", r"\int_0^1 x^2\,dx", r"\frac{1}{3}", r"\frac{1}{2}"),
@@ -86,8 +86,8 @@ NOTATIONS = [
      r"\int p(x)^2 dx"),
     ("log of an integral", r"\log \int p(x|z)p(z)\,dz", r"\log\left(\int p(z)p(x|z) dz\right)",
      r"\int \log p(x|z) p(z)\,dz"),
-    ("log of an expectation", r"\log \mathbb{E}_{q}[w]", r"\log\left(\mathbb{E}_q[w]\right)",
-     r"\mathbb{E}_{q}[\log w]"),
+    ("log of an expectation", r"\log \mathbb{E}_{z\sim q}[p(x|z)]",
+     r"\log\left(\mathbb{E}_{z\sim q}[p(x|z)]\right)", r"\mathbb{E}_{z\sim q}[\log p(x|z)]"),
     # -- letters and decorations
     ("ell", r"\ell + 1", r"1 + \ell", r"l + 1"),
     ("varepsilon is epsilon", r"\mu + \sigma\varepsilon", r"\mu + \sigma\epsilon",
