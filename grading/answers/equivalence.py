@@ -256,11 +256,13 @@ def _read(text: str | sp.Basic, namespace: Namespace,
     return tuple(_parse.parse_readings(text, namespace=namespace, default_upper=default_upper))
 
 
-def _expanded(expr: sp.Basic) -> sp.Basic:
-    """Known definitions written out; derivatives carried out (an unknown function's stays)."""
+def _expanded(expr: sp.Basic, other: sp.Basic | None = None) -> sp.Basic:
+    """Known definitions written out; derivatives carried out (an unknown function's stays).
+    ``other`` (the other side) may resolve a bare distribution name (``E_q`` next to
+    ``q_\\phi(z|x)``), as a grader reads one answer in the question's notation."""
     deadline_check()
     try:
-        expr = expand_definitions(expr)
+        expr = expand_definitions(expr, context=() if other is None else (other,))
     except DeadlineExceeded:
         raise
     except Exception:  # noqa: BLE001 - a rewrite only adds knowledge: without it, still sound
@@ -340,6 +342,9 @@ def _plain(part: str) -> str:
     return _SYNONYMS.get(part, part)
 
 
+_PARAMETERS = frozenset({"phi", "theta", "psi", "eta", "omega", "lambda"})  # of a model's density
+
+
 def _split(name: str) -> tuple[str, str]:
     head, _, subscript = name.partition("_")
     return _plain(head), _plain(subscript)
@@ -359,6 +364,9 @@ def near_variant(name: str, known: str, *, function: bool = False) -> bool:
     if name == known:
         return False
     (head, sub), (known_head, known_sub) = _split(name), _split(known)
+    if function and head == known_head and head in ("p", "q") and \
+            (sub in _PARAMETERS and not known_sub or known_sub in _PARAMETERS and not sub):
+        return True  # q for q_φ, p_θ for p: a density's parameters dropped or added
     if head != known_head or bool(sub) != bool(known_sub):
         return False
     if sub == known_sub:
@@ -389,6 +397,17 @@ def _near_variants(reference: sp.Basic, answer: sp.Basic,
         function = not isinstance(obj, (sp.Symbol, sp.IndexedBase))
         candidates = sorted(other for other in known
                             if near_variant(name, other, function=function))
+        if candidates:
+            variants[name] = candidates
+    # p(x|z) where the reference has p_θ(x|z) (and also a p(z)): the same application under
+    # a near-variant name is a slip too, though the name itself is known
+    theirs = {(a.func.__name__, a.args) for a in reference.atoms(AppliedUndef)}
+    for application in answer.atoms(AppliedUndef):
+        name = application.func.__name__
+        if (name, application.args) in theirs or name in declared or name in variants:
+            continue
+        candidates = sorted({other for other, args in theirs if args == application.args
+                             and near_variant(name, other, function=True)})
         if candidates:
             variants[name] = candidates
     return variants
@@ -446,6 +465,12 @@ def _check(reference: str | sp.Basic, answer: str | sp.Basic, assumptions: Mappi
             return Verdict(Kind.PARSE_ERROR, f"could not read the reference: {error}",
                            position=error.position, parse_error_in="reference")
     reference_latex = render_latex(references[0].expr)
+    if namespace.divergence_pair is None:  # "2 JSD" compares the pair the reference names
+        pairs = {tuple(a.name for a in d.args) for d in references[0].expr.atoms(AppliedUndef)
+                 if d.func.__name__ in ("JSD", "KL") and len(d.args) == 2
+                 and all(isinstance(a, sp.Symbol) for a in d.args)}
+        if len(pairs) == 1:
+            namespace.divergence_pair = pairs.pop()
     try:
         answers = _read(answer, namespace, _default_upper(references[0].expr))
     except ParseError as error:
@@ -503,7 +528,7 @@ def _check_pair(ref: sp.Basic, ans: sp.Basic, namespace: Namespace, seed: int,
     shown = {"answer_latex": render_latex(ans), "reference_latex": reference_latex,
              "assumptions": _assumptions_used(namespace, ref, ans)}
     written_ref, written_ans = ref, ans  # mistakes are named on the written forms
-    ref, ans = _expanded(ref), _expanded(ans)
+    ref, ans = _expanded(ref, ans), _expanded(ans, ref)
     canonical_ref, canonical_ans = _canonical(ref), _canonical(ans)
     deadline_check()
     variants = _near_variants(ref, ans, namespace)

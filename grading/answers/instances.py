@@ -35,7 +35,7 @@ from sympy.core.function import AppliedUndef
 
 from grading.answers.notation import Expectation, Given, Namespace, Normal, Sampled, base_letter
 
-__all__ = ["Instance", "instantiate"]
+__all__ = ["Instance", "Unsupported", "compile_numeric", "instantiate", "pushforward"]
 
 _SQRT_2PI = sp.sqrt(2 * sp.pi)
 
@@ -215,6 +215,18 @@ class _Builder:
                     second * (sp.log(second) - sp.log(mixture))) / 2
         return sp.Integral(body, (t, -sp.oo, sp.oo))
 
+    @staticmethod
+    def sampled_variable(body: sp.Basic, law: sp.Basic) -> sp.Symbol | None:
+        """The variable an expectation without ``z \\sim`` averages over: the one free symbol of
+        its body that its distribution does not use, or the latent ``z`` of the course."""
+        free = sorted((s for s in body.free_symbols - law.free_symbols
+                       if isinstance(s, sp.Symbol) and not s.is_integer
+                       and base_letter(s.name) not in ("p", "q", "P", "Q")), key=str)
+        if len(free) == 1:
+            return free[0]
+        latent = [s for s in free if s.name == "z"]
+        return latent[0] if len(latent) == 1 else None
+
     def expectation(self, body: sp.Basic, distribution: sp.Basic | None) -> sp.Basic:
         if distribution is None:
             raise _Unfaithful("an expectation without its distribution")
@@ -226,6 +238,11 @@ class _Builder:
         else:
             variable, law = None, distribution
         t = sp.Dummy("t", real=True)
+        if variable is None and not isinstance(law, sp.Symbol) and not body.has(AppliedUndef) \
+                and body.free_symbols <= law.free_symbols:
+            return body  # E[c] = c: nothing in the body is sampled
+        if variable is None:
+            variable = self.sampled_variable(body, law)
         if isinstance(variable, sp.Symbol):
             inner = body.xreplace({variable: t})
         elif variable is None and isinstance(law, sp.Symbol):
@@ -237,6 +254,21 @@ class _Builder:
         if variable is None and not bare:
             raise _Unfaithful("an expectation whose variable cannot be told")
         return sp.Integral(self.density_of(law, t) * inner.xreplace(bare), (t, -sp.oo, sp.oo))
+
+
+_GENERATED = frozenset({"G", "g", "gen", "model", "theta", "fake"})
+
+
+def pushforward(*sides: sp.Basic) -> bool:
+    """An unknown function of an unknown function (``D(G(z))``) next to a generator's density
+    (``p_G``): the two may be tied by the law of G(z), which concrete instances would miss."""
+    applications = [a for side in sides for a in side.atoms(AppliedUndef)]
+    composed = any(arg.has(AppliedUndef) for a in applications for arg in a.args
+                   if not isinstance(arg, (Given, Sampled, Normal)))
+    generated = any(a.func.__name__.partition("_")[2] in _GENERATED for a in applications) or \
+        any(s.name.partition("_")[2] in _GENERATED for side in sides for s in side.free_symbols
+            if isinstance(s, sp.Symbol))
+    return composed and generated
 
 
 def _collect(expr: sp.Basic, namespace: Namespace, applications: dict, bare: set[str]) -> None:
@@ -292,8 +324,11 @@ def instantiate(reference: sp.Basic, answer: sp.Basic, namespace: Namespace,
     bare: set[str] = set()
     for side in (reference, answer):
         _collect(side, namespace, applications, bare)
-    if not applications and not bare:
+    if not applications and not bare and not (reference.has(Expectation)
+                                              or answer.has(Expectation)):
         return None
+    if pushforward(reference, answer):
+        return None  # p_G is the law of G(z): independent instances would not know it
     try:
         builder = _Builder(namespace, rng, applications, bare)
         return Instance(_concrete(reference, builder), _concrete(answer, builder),

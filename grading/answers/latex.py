@@ -78,6 +78,7 @@ class _Parser:
         self.in_arguments = 0
         self.in_abs = 0
         self.in_norm = 0
+        self.in_divergence = 0
 
     # -- token helpers ------------------------------------------------------------------
 
@@ -150,10 +151,19 @@ class _Parser:
     # -- grammar ------------------------------------------------------------------------
 
     def parse(self) -> sp.Basic:
+        level, last = 0, None  # "KL = ...", "D^*(x) = ...": the left sides name the quantity
+        for index, tok in enumerate(self.tokens):
+            if tok.kind == "op" and tok.text in ("(", "[", "{", "|<"):
+                level += 1
+            elif tok.kind == "op" and tok.text in (")", "]", "}", "|>"):
+                level -= 1
+            elif tok.kind == "op" and tok.text == "=" and level == 0:
+                last = index
+        if last is not None:
+            if self.tokens[last + 1].kind == "end":
+                raise ParseError("nothing after the last '='", self.tokens[last].pos)
+            self.i = last + 1
         result = self.expression()
-        while self.at_op("="):
-            self.advance()
-            result = self.expression()
         if self.tok.kind == "cmd":
             raise self.error(f"the command \\{self.tok.text} is not supported here")
         if self.tok.kind != "end":
@@ -439,6 +449,10 @@ class _Parser:
             return "partial", tokens[1:]
         if first.kind == "letter" and first.text == "d":
             return "d", tokens[1:]
+        if first.kind == "op" and first.text == "{" and len(tokens) >= 4 and \
+                tokens[1].kind == "cmd" and tokens[1].text in _WRAPPERS and \
+                tokens[2].kind == "letter" and tokens[2].text == "d" and tokens[3].text == "}":
+            return "d", tokens[4:]  # {\rm d}x
         if first.kind == "cmd" and first.text in _WRAPPERS:
             if len(tokens) >= 4 and tokens[1].text == "{" and tokens[2].kind == "letter" and \
                     tokens[2].text == "d" and tokens[3].text == "}":
@@ -510,6 +524,12 @@ class _Parser:
             (variable,) = arguments
         return self.derivative(operand, variable)
 
+    def differential_leads(self) -> bool:
+        """``\\int dx\\, f(x)``: the differential right after the integral sign."""
+        mark = self.differential(self.tokens[self.i:self.i + 5])
+        return mark is not None and mark[0] == "d" and bool(mark[1]) and (
+            mark[1][0].kind == "letter" or mark[1][0].kind == "cmd" and mark[1][0].text in _LETTERS)
+
     def integral(self, pos: int) -> sp.Basic:
         """``\\int_a^b f\\,dx``; no bounds, ``\\int_{\\mathbb{R}}`` or ``\\int_x`` is over the line."""
         lower = upper = named = None
@@ -530,6 +550,11 @@ class _Parser:
         j, level, found = self.i, 0, None
         while self.tokens[j].kind != "end":
             tok = self.tokens[j]
+            if level == 0 and j > self.i and tok.kind == "op" and tok.text == "{":
+                mark = self.differential(self.tokens[j:j + 5])  # {\rm d}x
+                if mark is not None and mark[1] and mark[1][0].kind == "letter":
+                    found = j
+                    break
             if tok.kind == "op" and tok.text in ("(", "[", "{", "|<"):
                 level += 1
             elif tok.kind == "op" and tok.text in (")", "]", "}", "|>"):
@@ -538,7 +563,7 @@ class _Parser:
                     break
             elif tok.kind == "op" and tok.text == "=" and level == 0:
                 break
-            elif level == 0 and j > self.i:
+            elif level == 0 and (j > self.i or self.differential_leads()):
                 mark = self.differential(self.tokens[j:j + 5])
                 if mark is not None and mark[0] == "d" and mark[1] and (
                         mark[1][0].kind == "letter" or mark[1][0].kind == "cmd"
@@ -546,7 +571,15 @@ class _Parser:
                     found = j
                     break
             j += 1
-        if found is None:
+        if found == self.i:  # \int dx\, f(x): the differential first, the integrand after it
+            mark = self.differential(self.tokens[found:found + 5])
+            variable_name = mark[1][0].text
+            self.i = found + (len(self.tokens[found:found + 5]) - len(mark[1])) + 1
+            body = self.enter(self.term)
+            found = -1
+        if found == -1:
+            pass
+        elif found is None:
             if named is None:
                 raise ParseError("write the variable of integration: \\int f(x)\\,dx", pos)
             body = self.enter(self.expression)
@@ -713,6 +746,7 @@ class _Parser:
 
         def inside() -> list[sp.Basic]:
             self.in_arguments += 1
+            self.in_divergence += divergence
             saved_abs, self.in_abs = self.in_abs, 0
             try:
                 args = []
@@ -729,6 +763,7 @@ class _Parser:
                     return args
             finally:
                 self.in_arguments -= 1
+                self.in_divergence -= divergence
                 self.in_abs = saved_abs
 
         return inside()
@@ -777,6 +812,8 @@ class _Parser:
             if self.at_op("'"):
                 self.advance()
                 name += "'"
+            elif self.at_op("^") and self.prime_follows():
+                name += "'"
             elif self.at_op("^") and self.star_follows():
                 name += "^*"
             else:
@@ -790,6 +827,12 @@ class _Parser:
             return sp.E
         if name in ("Ncal", "N") and self.at_op("(") and self.separator_inside():
             return self.normal(pos)
+        primes = len(name) - len(name.rstrip("'"))
+        if primes and self.at_op("(") and self.ns.is_function(name.rstrip("'")):
+            (argument,) = self.arguments(pos)  # f'(x): the derivative of f at x
+            point = sp.Dummy("a", real=True)
+            derivative = sp.Derivative(self.ns.function(name.rstrip("'"))(point), (point, primes))
+            return derivative.subs(point, argument) if argument != point else derivative
         if self.at_op("(") and (self.separator_inside() or self.ns.is_function(name)
                                 and not self.complement_follows(name)):
             return self.ns.function(name)(*self.arguments(pos))
@@ -839,7 +882,7 @@ class _Parser:
         identity = {s: sp.Integer(1) for s in variance.free_symbols
                     if isinstance(s, sp.Symbol) and s.name in ("I", "Ibb")}
         variance = variance.xreplace(identity)
-        if point is None:
+        if point is None or self.in_divergence:  # KL(N(z; μ, σ²) ‖ ...): the distribution
             return Normal(mean, variance)
         return normal_pdf(point, mean, sp.sqrt(variance))
 
@@ -854,6 +897,20 @@ class _Parser:
             word = "".join(tok.text for tok in tokens[i:i + run])
             raise ParseError(f"in LaTeX, {base}_{word} is {base}_{word[0]} times "
                              f"{' '.join(word[1:])}: write {base}_{{{word}}}", tokens[i].pos)
+
+    def prime_follows(self) -> bool:
+        """Consume ``^\\prime`` or ``^{\\prime}`` (a prime written as a superscript)."""
+        j = self.i + 1
+        tokens = self.tokens
+        if tokens[j].kind == "cmd" and tokens[j].text == "prime":
+            self.i = j + 1
+            return True
+        if tokens[j].kind == "op" and tokens[j].text == "{" and tokens[j + 1].kind == "cmd" and \
+                tokens[j + 1].text == "prime" and tokens[j + 2].kind == "op" and \
+                tokens[j + 2].text == "}":
+            self.i = j + 3
+            return True
+        return False
 
     def star_follows(self) -> bool:
         """Consume ``^*``, ``^{*}``, ``^\\star`` or ``^{\\ast}`` after a name, if present."""
@@ -970,8 +1027,9 @@ class _Parser:
             name = letter.text + _MODIFIERS[first.text]
         else:
             raise ParseError(f"{symbol} needs a single-letter index", pos)
-        while rest and rest[0].kind == "op" and rest[0].text == "'":
-            name, rest = name + "'", rest[1:]
+        while rest and (rest[0].kind == "op" and rest[0].text == "'" or
+                        len(rest) > 1 and rest[0].text == "^" and rest[1].text == "prime"):
+            name, rest = name + "'", rest[2:] if rest[0].text == "^" else rest[1:]
         return name, rest
 
     def terms_using(self, index: sp.Symbol, body: sp.Basic) -> sp.Basic:
@@ -1044,8 +1102,10 @@ class _Parser:
         if self.at_op("[", "(", "{"):
             opening = self.tok.text
             body = self.group(opening, {"(": ")", "[": "]", "{": "}"}[opening])
+        elif self.starts_factor():  # \mathbb{E}_{q} \log p(x|z) - ...: the term that follows
+            body = self.enter(self.term)
         else:
-            body = self.function_argument("mathbb{E}")
+            raise self.error("\\mathbb{E} needs what it averages: \\mathbb{E}_q[f(z)]")
         return Expectation(body, dist) if dist is not None else Expectation(body)
 
 

@@ -21,7 +21,7 @@ import sympy as sp
 
 from grading.answers import limits
 from grading.answers.limits import ParseError
-from grading.answers.notation import UNICODE_GREEK, Expectation, Given, Namespace
+from grading.answers.notation import GREEK, UNICODE_GREEK, Expectation, Given, Namespace
 
 __all__ = ["parse_plain_expression"]
 
@@ -190,6 +190,9 @@ class _Builder:
         if (self.ns.is_function(name) and not complement) or name in ("KL", "JSD"):
             # p(1 - p) is a product: a density's argument is a point, never 1 - ...
             return self.ns.function(name)(*self.arguments(node, depth))
+        if len(name) > 1 and name.split("_")[0] not in GREEK and not name[:1].isupper():
+            raise self.fail(f"unknown function {function!r}: write it with the functions of the "
+                            "course (log, exp, sqrt, ...)", node.func)
         (argument,) = self.arguments(node, depth, count=1)  # sigma(x): a product
         return self.name(function, node.func) * argument
 

@@ -29,7 +29,17 @@ _LOOKALIKES = {
     "ℓ": "\\ell ", "ϵ": "\\epsilon ", "∂": "\\partial ", "∇": "\\nabla ", "∫": "\\int ",
     "⊤": "^\\top ", "ᵀ": "^\\top ", "∥": "\\| ", "⟨": "\\langle ", "⟩": "\\rangle ",
     "≠": "\\neq ", "≤": "\\leq ", "≥": "\\geq ", "∈": "\\in ", "∼": "\\sim ", "ℝ": "\\mathbb{R}",
+    "·": "*", "⋅": "*", "×": "*", "½": "(1/2)", "⅓": "(1/3)", "¼": "(1/4)", "¾": "(3/4)",
+    "⅔": "(2/3)", "ᾱ": "\\bar{\\alpha}", "ᾰ": "\\breve{\\alpha}", "ā": "\\bar{a}",
+    "x̄": "\\bar{x}", "ȳ": "\\bar{y}", "ŷ": "\\hat{y}", "x̂": "\\hat{x}", "x̃": "\\tilde{x}",
+    "μ̂": "\\hat{\\mu}", "σ̂": "\\hat{\\sigma}", "θ̂": "\\hat{\\theta}",
 }
+# combining accents after a letter: the letter with that decoration
+_COMBINING = {"\u0304": "bar", "\u0305": "bar", "\u0302": "hat", "\u0303": "tilde"}
+
+
+_GREEK_NAMES = {"α": "alpha", "β": "beta", "μ": "mu", "σ": "sigma", "θ": "theta", "φ": "phi",
+                "ε": "epsilon", "λ": "lambda", "π": "pi", "τ": "tau", "η": "eta"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,11 @@ def normalise(text: str) -> Surface:
                 i = j
                 break
         else:
+            if i + 1 < n and text[i + 1] in _COMBINING and c.isalpha():
+                letter = c if c.isascii() else "\\" + _GREEK_NAMES.get(c, c)
+                emit(f"\\{_COMBINING[text[i + 1]]}{{{letter}}}", i)
+                i += 2
+                continue
             if c in _LOOKALIKES:
                 emit(_LOOKALIKES[c], i)
             elif 0xFF01 <= ord(c) <= 0xFF5E or c == "\u3000":
@@ -133,11 +148,14 @@ def extract_math(text: str) -> tuple[str, int, str]:
         outside = text[: spans[0].start()] + text[spans[-1].end():]
         note = "" if not outside.strip(" .,;:") else f"read the math {body.strip()!r}"
         return body, spans[0].start(1), note
-    words = [m for m in _WORD.finditer(text) if not _inside_text_command(text, m.start())]
+    text = _without_prose_asides(text)
+    words = [m for m in _WORD.finditer(text) if not _inside_text_command(text, m.start())
+             and not text[:m.start()].endswith(("\\", "_", "_{", "^", "^{"))]
+    english = [m for m in words if _english(m.group(0))]
     if not any(m.group(0).split("'")[0].lower() in _STOPWORDS and len(m.group(0)) > 1
                or m.group(0) in ("a", "I") and _followed_by_word(text, m.end())
-               for m in words):
-        return text, 0, ""
+               for m in words) and not (english and ("\\" in text or len(english) > 1)):
+        return text, 0, ""  # one unknown word in plain text is a name (sigmas), not prose
     prose = [m for m in words if _is_prose_word(m.group(0), text[: m.start()])]
     if not prose:
         return text, 0, ""
@@ -181,6 +199,31 @@ def extract_math(text: str) -> tuple[str, int, str]:
 
 _REASONS = frozenset({"because", "since", "which", "as", "where", "so", "when", "while"})
 _COPULAS = frozenset({"is", "are", "equals", "equal", "becomes", "gives", "was", "be"})
+
+
+def _english(word: str) -> bool:
+    """A lower-case word of four or more letters that no reader knows as a name: prose
+    ("everywhere"), never math (LaTeX multiplies letters, but nobody writes abcd for a·b·c·d)."""
+    bare = word.split("'")[0]
+    return len(bare) >= 4 and bare.isalpha() and bare.islower() and bare not in _NAMES and \
+        bare not in _KNOWN_WORDS
+
+
+# words that are names in the readers (LaTeX commands written without the backslash, plain
+# names): never prose
+_KNOWN_WORDS = frozenset("""alpha beta gamma delta epsilon varepsilon zeta theta vartheta iota
+kappa lambda sigma varsigma upsilon varphi omega alphabar sigmoid tanh sinh cosh sqrt frac
+dfrac tfrac cdot times mathrm mathbb mathcal text textrm operatorname left right big bigg
+nabla partial infty prod data model real fake logvar prime star tilde widehat widetilde
+overline mathbf boldsymbol limits quad qquad middle langle rangle intercal parallel""".split())
+
+
+def _without_prose_asides(text: str) -> str:
+    """``4 (mean and variance)``: a parenthesis holding only words is an aside, not math."""
+    return re.sub(r"\s*\((?:\s*[A-Za-z]{2,}[,;]?)+\s*\)", "", text) \
+        if re.search(r"\((?:\s*[A-Za-z]{2,}[,;]?)+\s*\)", text) and \
+        any(w.lower() in _STOPWORDS or _english(w) for w in re.findall(r"\(([^()]*)\)", text)
+            for w in w.split()) else text
 
 
 def _followed_by_word(text: str, end: int) -> bool:

@@ -29,8 +29,8 @@ class Token:
 
 _SPACING = frozenset({",", ";", ":", "!", " ", ">", "quad", "qquad", "displaystyle",
                       "textstyle", "limits", "nolimits", "(", ")", "[", "]"})
-_SIZING = frozenset({"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl",
-                     "Bigr", "biggl", "biggr", "Biggl", "Biggr"})
+_SIZING = frozenset({"left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr",
+                     "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr", "bigm", "Bigm"})
 _OPENING_SIZES = frozenset({"left", "bigl", "Bigl", "biggl", "Biggl"})
 _CLOSING_SIZES = frozenset({"right", "bigr", "Bigr", "biggr", "Biggr"})
 _DELIMITER_COMMANDS = {"{": "(", "}": ")", "lbrace": "(", "rbrace": ")", "lbrack": "[",
@@ -132,4 +132,19 @@ def tokenize(text: str) -> list[Token]:
         sized = ""
         i += 1
     tokens.append(Token("end", "", n))
-    return tokens
+    return _double_bars(text, tokens)
+
+
+def _double_bars(text: str, tokens: list[Token]) -> list[Token]:
+    """``\\big|\\big|`` (two sized bars) is one ``||``, as ``\\|`` is."""
+    merged: list[Token] = []
+    for tok in tokens:
+        if merged and tok.kind == "op" and tok.text == "|" and merged[-1].kind == "op" and \
+                merged[-1].text == "|" and text[merged[-1].pos + 1:tok.pos].strip() in _SIZED_GAPS:
+            merged[-1] = Token("op", "||", merged[-1].pos)
+            continue
+        merged.append(tok)
+    return merged
+
+
+_SIZED_GAPS = frozenset({"\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigm", "\\Bigm"})
