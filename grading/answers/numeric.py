@@ -50,6 +50,7 @@ exact difference is a counterexample.
 
 from __future__ import annotations
 
+import contextvars
 import random
 from decimal import Decimal
 from functools import lru_cache
@@ -187,6 +188,8 @@ def _label(value: Any) -> str:
 
 
 _T = sp.Symbol("t", real=True)  # the canonical variable of an integral of unknown functions
+# whether a density summed over its states is read as normalised there (see compare)
+_PMF: contextvars.ContextVar[bool] = contextvars.ContextVar("genverify_pmf", default=False)
 
 
 def _explicit(expr: sp.Basic) -> bool:
@@ -259,6 +262,7 @@ class _Evaluator:
         self.point = point
         self.ns = point.namespace
         self.bound: dict[sp.Symbol, Any] = {}
+        self.states: dict[str, tuple[int, int]] = {}  # densities summed over their states
 
     def __call__(self, expr: sp.Basic) -> Any:  # noqa: C901 - one dispatch table
         if isinstance(expr, sp.Rational):
@@ -331,7 +335,24 @@ class _Evaluator:
         label = f"{name}({', '.join(_label(a) for a in args)})"
         if name in ("KL", "JSD"):  # a divergence: an integral in disguise, a stand-in
             return self.point.stand_in(("function", name, args), expr, label)
+        states = self.states.get(name)
+        if states is not None:  # a distribution over the states of a sum: a pmf
+            return self.probability(name, args, states)
         return self.point.value(("function", name, args), self.ns.function_kind(name), label)
+
+    def probability(self, name: str, args: tuple[Any, ...], states: tuple[int, int]) -> Any:
+        """p(k) (or p(k | ...)) as raw random values normalised over the states lo..hi."""
+        conditional = isinstance(args[0], tuple) and args[0][0] == "Given"
+        state = args[0][1] if conditional else args[0]
+
+        def raw(k: int) -> Any:
+            key_args = (("Given", mpmath.mpf(k), *args[0][2:]), *args[1:]) if conditional \
+                else (mpmath.mpf(k), *args[1:])
+            return self.point.value(("function", name, key_args), "positive",
+                                    f"{name}({', '.join(_label(a) for a in key_args)})")
+
+        total = mpmath.fsum(raw(k) for k in range(states[0], states[1] + 1))
+        return raw(int(mpmath.nint(state))) / total
 
     def unknown_derivative(self, expr: sp.Derivative) -> Any:
         inner = expr.expr
@@ -507,12 +528,22 @@ class _Evaluator:
             raise NotEvaluable(f"a sum or product of more than {MAX_TERMS} terms")
         saved = {index: self.bound.get(index)}
         values = []
+        distributions = _distributions_over(expr) if isinstance(expr, sp.Sum) and _PMF.get() \
+            else set()
+        saved_states = {name: self.states.get(name) for name in distributions}
         try:
+            for name in distributions:  # \sum_z p(z): p is a distribution over these states
+                self.states[name] = (lo, hi)
             for k in range(lo, hi + 1):
                 self.bound[index] = k
                 values.append(self(expr.function))
         finally:
             self.restore(saved)
+            for name, before in saved_states.items():
+                if before is None:
+                    self.states.pop(name, None)
+                else:
+                    self.states[name] = before
         if isinstance(expr, sp.Sum):
             return mpmath.fsum(values)
         result = mpmath.mpf(1)
@@ -634,6 +665,30 @@ def _spread(expr: sp.Basic, decimals: Mapping[sp.Float, tuple[sp.Rational, sp.Ra
 # -- stand-ins --------------------------------------------------------------------------------
 
 
+def _distributions_over(operator: sp.Sum) -> set[str]:
+    """The densities a sum runs over the states of (``\\sum_z p(z)``, ``p(z|x)``)."""
+    index = operator.limits[0][0]
+    found = set()
+    for application in operator.function.atoms(AppliedUndef):
+        first = application.args[0] if application.args else None
+        if isinstance(first, Given):
+            first = first.args[0]
+        if first == index and base_letter(application.func.__name__) in "pqPQ":
+            found.add(application.func.__name__)
+    return found
+
+
+def _sums_a_distribution(expr: sp.Basic) -> bool:
+    """A density summed over its states (a pmf, normalised there) and also applied outside
+    such a sum, where random values cannot respect the normalisation (discrete Bayes)."""
+    summed = {name for operator in expr.atoms(sp.Sum) for name in _distributions_over(operator)}
+    if not summed:
+        return False
+    inside = {a for operator in expr.atoms(sp.Sum) for a in operator.function.atoms(AppliedUndef)}
+    return any(a.func.__name__ in summed and a not in inside
+               for a in expr.atoms(AppliedUndef))
+
+
 def _inside_unknowns(expr: sp.Basic) -> bool:
     """The integration variable occurs only as an argument of unknown functions."""
     if expr == _T:
@@ -729,7 +784,43 @@ def compare(reference: sp.Basic, answer: sp.Basic, namespace: Namespace, *, seed
     A point where either side has a pole or a complex value is outside the comparison domain
     and is redrawn; a disagreement there is a counterexample, confirmed at 60 digits before it
     is reported. Decimals are compared to the digits written (see the module docstring).
+
+    A density summed over the states of its variable (``\\sum_z q(z)``) is read two ways: as
+    a distribution (normalised over the states: ``\\sum_z q(z) = 1``) and as any positive
+    function (inside a Lagrangian q is not yet normalised); the verdict stands only if both
+    readings give it.
     """
+    if not any(_distributions_over(s) for side in (reference, answer)
+               for s in side.atoms(sp.Sum)):
+        return _compare_decimals(reference, answer, namespace, seed, points, attempts,
+                                 deadline_check)
+    token = _PMF.set(False)
+    try:
+        free = _compare_decimals(reference, answer, namespace, seed, points, attempts,
+                                 deadline_check)
+    finally:
+        _PMF.reset(token)
+    token = _PMF.set(True)
+    try:
+        normalised = _compare_decimals(reference, answer, namespace, seed, points, attempts,
+                                       deadline_check)
+    finally:
+        _PMF.reset(token)
+    if free.agree is normalised.agree:
+        return normalised
+    return Comparison(None, min(free.points, normalised.points),
+                      "the verdict depends on whether the density summed over its states is a "
+                      "normalised distribution (\\sum_z q(z) = 1) or any positive function: "
+                      f"{_said(normalised.agree)} if it is, {_said(free.agree)} if not")
+
+
+def _said(agree: bool | None) -> str:
+    return {True: "equal", False: "not equal", None: "undecided"}[agree]
+
+
+def _compare_decimals(reference: sp.Basic, answer: sp.Basic, namespace: Namespace, seed: int,
+                      points: int, attempts: int,
+                      deadline_check: Callable[[], None] | None) -> Comparison:
     answer = _decimal_answer(reference, answer)
     floats = reference.atoms(sp.Float) | answer.atoms(sp.Float)
     if not floats:
@@ -818,6 +909,10 @@ def _compare(reference: sp.Basic, answer: sp.Basic, namespace: Namespace, seed: 
             if agreed >= points:
                 break
             continue
+        if _PMF.get() and _sums_a_distribution(reference + answer):
+            return Comparison(None, agreed, "a sum of a distribution over its states "
+                                            "(\\sum_z p(z) = 1) is involved, which random "
+                                            "values of p cannot respect")
         if point.stand_ins:
             artefact = _stand_in_artefact(reference, answer, point, ref_value - ans_value)
             if artefact is not None:

@@ -21,7 +21,7 @@ import sympy as sp
 from grading.answers.latex import parse_latex_expression
 from grading.answers.limits import ParseError, check_length
 from grading.answers.notation import Namespace
-from grading.answers.plain import parse_plain_expression
+from grading.answers.plain import parse_plain_expression, two_letter_product
 from grading.answers.surface import Surface, extract_math, normalise
 
 __all__ = ["ParseError", "Reading", "looks_like_latex", "parse_answer", "parse_latex",
@@ -242,6 +242,8 @@ def plain_words_as_latex(text: str) -> Surface:
             stem = w[: -len(modifier)]
             if w.endswith(modifier) and (stem in GREEK or len(stem) == 1):
                 return f"\\{modifier}{{{word(stem)}}}"
+        if two_letter_product(w):
+            return w  # 2xy: the letters multiply
         return ""
 
     for m in _WORD.finditer(text):

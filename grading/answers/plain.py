@@ -153,6 +153,8 @@ class _Builder:
             base, subscript = name.rsplit("_", 1)
             if subscript in self.dummies:
                 return self.ns.indexed_base(base)[self.ns.index(subscript)]
+        if two_letter_product(name) and name not in self.ns.symbols:
+            return self.name(name[0], node) * self.name(name[1], node)  # xy, Nc: x·y, N·c
         return self.ns.symbol(name)
 
     def call(self, node: ast.Call, depth: int) -> sp.Basic:
@@ -235,6 +237,16 @@ class _Builder:
         finally:
             self.dummies.pop()
         return operator(body, (self.ns.index(index_name), lower, upper))
+
+
+_KNOWN_PAIRS = frozenset({"oo", "pi", "mu", "nu", "xi", "KL", "ln", "dx", "dz", "dt", "dy"})
+
+
+def two_letter_product(name: str) -> bool:
+    """``xy`` or ``Nc`` in plain text is the product of two letters, as a student writes it
+    (a two-letter word that names nothing: Greek ``mu``, ``pi`` and the like stay names)."""
+    return len(name) == 2 and name.isalpha() and name.isascii() and name not in _KNOWN_PAIRS \
+        and name not in GREEK
 
 
 def _max_bracket_depth(text: str) -> tuple[int, int]:

@@ -123,9 +123,10 @@ NOTATIONS = [
      r"\frac{1}{\sqrt{2\pi\sigma^2}}e^{-\frac{(x-\mu)^2}{2\sigma^2}}",
      r"\frac{1}{\sqrt{2\pi}\sigma^2}e^{-\frac{(x-\mu)^2}{2\sigma^2}}"),
     # -- sums with decorated or set-valued indices
-    ("primed index", r"\sum_{z'} p(z')", r"\sum_{u} p(u)", r"\sum_{z'} p(z)"),
-    ("tilde index", r"\sum_{\tilde z} q(\tilde z)", r"\sum_{z} q(z)", r"\sum_{\tilde z} q(z)"),
-    ("index in a set", r"\sum_{z\in\mathcal{Z}} q(z)", r"\sum_{z} q(z)", r"\sum_{z\in\mathcal{Z}} q(x)"),
+    ("primed index", r"\sum_{z'} p(z')", r"\sum_{u} p(u)", r"\sum_{z'} p(z')^2"),
+    ("tilde index", r"\sum_{\tilde z} q(\tilde z)", r"\sum_{z} q(z)", r"\sum_{\tilde z} 2q(\tilde z)"),
+    ("index in a set", r"\sum_{z\in\mathcal{Z}} q(z)", r"\sum_{z} q(z)",
+     r"\sum_{z\in\mathcal{Z}} q(z)\log q(z)"),
     ("data points as superscripts", r"\frac{1}{N}\sum_{i=1}^{N} \log p(x^{(i)})",
      r"\frac{1}{N}\sum_{n=1}^{N}\log p(x_n)", r"\frac{1}{N}\sum_{i=1}^{N}\log p(x^{(1)})"),
     ("trailing factor without the index", r"\sum_{j=1}^{G} x_j \cdot c",
@@ -318,3 +319,17 @@ def test_a_density_applied_to_one_minus_something_is_a_product(text: str) -> Non
 def test_a_density_applied_to_a_point_stays_an_application() -> None:
     for text in (r"p(x - 1)", r"p(x + \sigma z)", r"p_{data}(x)"):
         assert parse_latex(text).atoms(sp.core.function.AppliedUndef)
+
+
+def test_a_density_summed_over_its_states_is_read_both_as_a_distribution_and_not() -> None:
+    one = check_equivalence(r"\sum_{z'} p(z')", "1")  # 1 if p is a distribution, else not
+    assert one.kind is Kind.UNDECIDED and "normalised distribution" in one.reason
+    assert check_equivalence(r"\sum_{z} q(z)", "2").kind is Kind.NOT_EQUIVALENT
+    lagrangian = check_equivalence(  # inside a Lagrangian q is not yet normalised
+        r"\lambda\left(1-\sum_z q(z)\right)+\sum_z q(z)\log q(z)", r"\sum_z q(z)\log q(z)")
+    assert lagrangian.kind is not Kind.EQUIVALENT
+
+
+def test_discrete_bayes_with_the_posterior_named_is_undecided_not_wrong() -> None:
+    verdict = check_equivalence(r"\frac{p(x|z)p(z)}{\sum_{z'}p(x|z')p(z')}", r"p(z|x)")
+    assert verdict.kind is Kind.UNDECIDED and "normalised" in verdict.reason
