@@ -54,7 +54,7 @@ from grading.answers.feedback import Mistake, diagnose
 from grading.isolation import DeadlineExceeded, deadline_check, run_isolated
 from grading.answers.limits import ParseError
 from grading.answers.notation import UNICODE_GREEK, Expectation, Namespace
-from grading.answers.numeric import DIGITS, compare, symbol_kind
+from grading.answers.numeric import DIGITS, WITNESSES, compare, symbol_kind
 from grading.answers.parse import Reading, render_latex
 
 __all__ = ["DEFAULT_TIMEOUT", "Kind", "Verdict", "check_equivalence"]
@@ -364,9 +364,6 @@ def near_variant(name: str, known: str, *, function: bool = False) -> bool:
     if name == known:
         return False
     (head, sub), (known_head, known_sub) = _split(name), _split(known)
-    if function and head == known_head and head in ("p", "q") and \
-            (sub in _PARAMETERS and not known_sub or known_sub in _PARAMETERS and not sub):
-        return True  # q for q_φ, p_θ for p: a density's parameters dropped or added
     if head != known_head or bool(sub) != bool(known_sub):
         return False
     if sub == known_sub:
@@ -378,6 +375,14 @@ def near_variant(name: str, known: str, *, function: bool = False) -> bool:
     words = sub.isalpha() and known_sub.isalpha() and min(len(sub), len(known_sub)) >= 3
     greek = sub in _GREEK_WORDS or known_sub in _GREEK_WORDS
     return words and not greek and _one_edit(sub, known_sub)
+
+
+def _parameters_dropped(name: str, known: str) -> bool:
+    """``q(z|x)`` for ``q_φ(z|x)``, ``p_θ(x|z)`` for ``p(x|z)``: the same density applied to
+    the same arguments, its parameters dropped or added."""
+    (head, sub), (known_head, known_sub) = _split(name), _split(known)
+    return head == known_head and head in ("p", "q") and \
+        (sub in _PARAMETERS and not known_sub or known_sub in _PARAMETERS and not sub)
 
 
 def pretty(name: str) -> str:
@@ -407,7 +412,8 @@ def _near_variants(reference: sp.Basic, answer: sp.Basic,
         if (name, application.args) in theirs or name in declared or name in variants:
             continue
         candidates = sorted({other for other, args in theirs if args == application.args
-                             and near_variant(name, other, function=True)})
+                             and (near_variant(name, other, function=True)
+                                  or _parameters_dropped(name, other))})
         if candidates:
             variants[name] = candidates
     return variants
@@ -450,12 +456,15 @@ def _named_mistake(ref: sp.Basic, ans: sp.Basic, namespace: Namespace,
                    seed: int) -> Mistake | None:
     """The known mistake the answer makes, if one is recognised; a rewrite SymPy refuses
     (σ → σ² inside ∂/∂σ) names no mistake rather than failing the verdict."""
+    token = WITNESSES.set(False)  # naming a mistake needs no concrete densities
     try:
         return diagnose(ref, ans, namespace, seed=seed, deadline_check=deadline_check)
     except DeadlineExceeded:
         raise
     except (ValueError, TypeError, NotImplementedError, AttributeError):
         return None
+    finally:
+        WITNESSES.reset(token)
 
 
 def _checked(*arguments: Any) -> dict[str, Any]:
