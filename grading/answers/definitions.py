@@ -476,17 +476,23 @@ def _factorise(expr: sp.Expr, scope: _Scope) -> sp.Expr:
         f = app.func
         prior = scope.function(model.prior)
         args = app.args
-        names = [a.name if isinstance(a, sp.Symbol) else None for a in args]
+
+        def role(a: sp.Basic) -> str | None:  # a summation index over the latent's states is z
+            if not isinstance(a, sp.Symbol):
+                return None
+            return model.latent if a.is_integer and a.name != model.data else a.name
+
+        names = [role(a) for a in args]
         if len(args) == 2 and sorted(map(str, names)) == sorted((model.data, model.latent)):
             x, z = (args if names[0] == model.data else args[::-1])
             return f(Given(x, z)) * prior(z)
         if len(args) == 1 and isinstance(args[0], Given):
             a, b = args[0].args
             if isinstance(a, sp.Symbol) and isinstance(b, sp.Symbol) \
-                    and (a.name, b.name) == (model.latent, model.data):
+                    and (role(a), role(b)) == (model.latent, model.data):
                 return f(Given(b, a)) * prior(a) / f(b)
         if len(args) == 1 and isinstance(args[0], sp.Symbol) \
-                and args[0].name == model.latent and f.__name__ != model.prior:
+                and role(args[0]) == model.latent and f.__name__ != model.prior:
             return prior(args[0])
         return app
 

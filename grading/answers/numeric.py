@@ -136,6 +136,10 @@ class Point:
     labels: dict[Any, str] = field(default_factory=dict)
     stand_ins: dict[Any, sp.Basic] = field(default_factory=dict)
     tag: str = ""
+    # the pmf reading (see compare): densities summed over their states, and the free symbols
+    # that are states of them (z in p(z)), each with the range of the states
+    distributions: dict[str, tuple[sp.Basic, sp.Basic]] = field(default_factory=dict)
+    states: dict[sp.Symbol, tuple[sp.Basic, sp.Basic]] = field(default_factory=dict)
 
     @classmethod
     def numbered(cls, namespace: Namespace, seed: int, number: int) -> Point:
@@ -157,7 +161,8 @@ class Point:
         """The same point with the values of ``keys`` drawn again (a seeded, separate stream)."""
         kept = {k: v for k, v in self.values.items() if k not in keys}
         return Point(self.namespace, random.Random(f"{self.tag}:redraw:{salt}"), kept,
-                     dict(self.labels), dict(self.stand_ins), self.tag)
+                     dict(self.labels), dict(self.stand_ins), self.tag, self.distributions,
+                     self.states)
 
     def describe(self) -> dict[str, str]:
         """The drawn values, by readable name (``sigma``, ``x[2]``, ``p_data(0.71)``, ``G``)."""
@@ -286,6 +291,14 @@ class _Evaluator:
         if isinstance(expr, sp.Symbol):
             if expr in self.bound:
                 return mpmath.mpf(self.bound[expr])
+            if expr in self.point.states:  # z in p(z) where p is summed over its states
+                lower, upper = self.point.states[expr]
+                key = ("state", expr)
+                if key not in self.point.values:
+                    lo, hi = self.integer(lower), self.integer(upper)
+                    self.point.values[key] = mpmath.mpf(self.point.rng.randint(lo, max(lo, hi)))
+                    self.point.labels[key] = expr.name
+                return self.point.values[key]
             kind = _symbol_kind(self.ns, expr.name, expr)
             return self.point.value(expr, kind, expr.name)
         if isinstance(expr, sp.Indexed):
@@ -340,6 +353,9 @@ class _Evaluator:
         if name in ("KL", "JSD"):  # a divergence: an integral in disguise, a stand-in
             return self.point.stand_in(("function", name, args), expr, label)
         states = self.states.get(name)
+        if states is None and name in self.point.distributions:
+            lower, upper = self.point.distributions[name]
+            states = (self.integer(lower), self.integer(upper))
         if states is not None:  # a distribution over the states of a sum: a pmf
             return self.probability(name, args, states)
         return self.point.value(("function", name, args), self.ns.function_kind(name), label)
@@ -355,8 +371,12 @@ class _Evaluator:
             return self.point.value(("function", name, key_args), "positive",
                                     f"{name}({', '.join(_label(a) for a in key_args)})")
 
+        if not (isinstance(state, mpmath.mpf) and state == mpmath.nint(state)
+                and states[0] <= int(state) <= states[1]):  # p(x|k): x is not one of the states
+            return self.point.value(("function", name, args), "positive",
+                                    f"{name}({', '.join(_label(a) for a in args)})")
         total = mpmath.fsum(raw(k) for k in range(states[0], states[1] + 1))
-        return raw(int(mpmath.nint(state))) / total
+        return raw(int(state)) / total
 
     def unknown_derivative(self, expr: sp.Derivative) -> Any:
         inner = expr.expr
@@ -682,6 +702,34 @@ def _distributions_over(operator: sp.Sum) -> set[str]:
     return found
 
 
+def _pmf_reading(expr: sp.Basic) -> tuple[dict[str, tuple[sp.Basic, sp.Basic]],
+                                           dict[sp.Symbol, tuple[sp.Basic, sp.Basic]]]:
+    """The densities summed over their states (name → the range of the states) and the free
+    symbols that are states of them outside the sums (``z`` of ``p(z)``)."""
+    distributions: dict[str, tuple[sp.Basic, sp.Basic]] = {}
+    for operator in expr.atoms(sp.Sum):
+        _, lower, upper = operator.limits[0]
+        for name in _distributions_over(operator):
+            distributions.setdefault(name, (lower, upper))
+    states: dict[sp.Symbol, tuple[sp.Basic, sp.Basic]] = {}
+    for application in expr.atoms(AppliedUndef):
+        if application.func.__name__ in distributions and application.args:
+            first = application.args[0]
+            first = first.args[0] if isinstance(first, Given) else first
+            if isinstance(first, sp.Symbol) and not first.is_integer:
+                states[first] = distributions[application.func.__name__]
+    return distributions, states
+
+
+def _tied_marginal(expr: sp.Basic) -> bool:
+    """A density used as a marginal ``p(x)`` and as a conditional ``p(x|z)`` of the same
+    variable: its marginal is a sum over the states the random values cannot respect."""
+    conditional = {(a.func.__name__, a.args[0].args[0]) for a in expr.atoms(AppliedUndef)
+                   if len(a.args) == 1 and isinstance(a.args[0], Given)}
+    return any((a.func.__name__, a.args[0]) in conditional for a in expr.atoms(AppliedUndef)
+               if len(a.args) == 1 and not isinstance(a.args[0], Given))
+
+
 def _sums_a_distribution(expr: sp.Basic) -> bool:
     """A density summed over its states (a pmf, normalised there) and also applied outside
     such a sum, where random values cannot respect the normalisation (discrete Bayes)."""
@@ -861,6 +909,8 @@ def _compare(reference: sp.Basic, answer: sp.Basic, namespace: Namespace, seed: 
         if deadline_check is not None:
             deadline_check()
         point = Point.numbered(namespace, seed, number)
+        if _PMF.get():
+            point.distributions, point.states = _pmf_reading(reference + answer)
         try:
             if decimals:
                 ref_value, ref_spread = _spread(reference, decimals, point)
@@ -913,7 +963,7 @@ def _compare(reference: sp.Basic, answer: sp.Basic, namespace: Namespace, seed: 
             if agreed >= points:
                 break
             continue
-        if _PMF.get() and _sums_a_distribution(reference + answer):
+        if _PMF.get() and _tied_marginal(reference + answer):
             return Comparison(None, agreed, "a sum of a distribution over its states "
                                             "(\\sum_z p(z) = 1) is involved, which random "
                                             "values of p cannot respect")

@@ -379,3 +379,13 @@ def test_a_typical_answer_is_rewritten_in_a_few_milliseconds() -> None:
 def test_the_canonical_form_is_a_fixed_point(expr: sp.Basic) -> None:
     once = expand_definitions(expr)
     assert expand_definitions(once) == once
+
+
+def test_a_joint_inside_a_sum_over_the_latent_states_factorises_like_one_outside() -> None:
+    from grading.answers.parse import parse_answer
+
+    joint = expand_definitions(parse_answer(r"\sum_{z'} p_\theta(x, z')"))
+    factorised = expand_definitions(parse_answer(r"\sum_{z'} p_\theta(x|z')p(z')"))
+    assert joint == factorised
+    other = expand_definitions(parse_answer(r"\sum_{z'} p_\theta(x|z')"))  # the twin: no prior
+    assert joint != other

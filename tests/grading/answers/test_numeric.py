@@ -166,3 +166,13 @@ def test_a_kl_of_two_normals_and_a_gaussian_expectation_are_computed() -> None:
     second_moment = Expectation(z**2, Sampled(z, Normal(mu, s**2)))
     assert compare(second_moment, mu**2 + s**2, NS).agree is True
     assert compare(second_moment, mu**2 + s, NS).agree is False
+
+
+def test_a_likelihood_summed_over_the_latent_states_is_not_normalised_over_them() -> None:
+    from grading.answers.equivalence import check_equivalence
+
+    bayes = r"\frac{p_\theta(x|z)p(z)}{\sum_{z'}p_\theta(x|z')p(z')}"
+    assert check_equivalence(bayes, r"\frac{p_\theta(x,z)}{\sum_{z'}p_\theta(x,z')}").kind.value \
+        == "equivalent"
+    assert check_equivalence(bayes, r"\frac{p_\theta(x|z)p(z)}{\sum_{z'}p_\theta(x|z')}"
+                             ).kind.value == "not_equivalent"
