@@ -157,7 +157,8 @@ def check_equivalence(reference: str | sp.Basic, answer: str | sp.Basic, *,
         verdict = Verdict(Kind.UNDECIDED, f"could not decide: the check took longer than "
                                           f"{timeout:g} s")
     else:
-        verdict = Verdict(Kind.UNDECIDED, f"could not decide: {value}")
+        verdict = Verdict(Kind.UNDECIDED, "could not decide: the engine could not evaluate "
+                                          "this pair; a person will look at it")
     return Verdict(**{**verdict.__dict__, "seconds": time.perf_counter() - start})
 
 

@@ -1130,7 +1130,8 @@ def parse_latex_expression(text: str, namespace: Namespace, *,
         # SymPy refused to build what the grammar accepted (e.g. a conditional bar used as a
         # number): the answer cannot be read, and the reader says where it stopped
         position = parser.tokens[min(parser.i, len(parser.tokens) - 1)].pos
-        raise ParseError(f"cannot build this expression ({type(error).__name__}: {error})",
+        raise ParseError("cannot build an expression from what is written here (an operator "
+                         "applied to something it cannot take, such as a condition | as a number)",
                          position) from None
     return _integer_bounds(value, parser.bound_names, namespace)
 

@@ -339,7 +339,7 @@ class _Evaluator:
         function = _FUNCTIONS.get(type(expr))
         if function is not None and isinstance(expr, sp.Function):
             return function(*(self(arg) for arg in expr.args))
-        raise NotEvaluable(f"cannot evaluate {type(expr).__name__} numerically")
+        raise NotEvaluable(f"cannot evaluate {sp.latex(expr)} numerically")
 
     # -- unknown functions, derivatives, distributions -----------------------------------
 

@@ -43,7 +43,7 @@ def _describe(node: ast.AST) -> str:
     for kind, text in names.items():
         if isinstance(node, kind):
             return text
-    return f"the Python construct {type(node).__name__}"
+    return "this construct"
 
 
 class _Builder:
@@ -307,7 +307,7 @@ def parse_plain_expression(text: str, namespace: Namespace, *,
     except RecursionError:
         raise ParseError("the answer is too deeply nested to read", 0) from None
     except (TypeError, ValueError, AttributeError, IndexError) as error:
-        raise ParseError(f"cannot build this expression ({type(error).__name__}: {error})",
+        raise ParseError("cannot build an expression from what is written here",
                          0) from None
     if builder.bound_names:
         value = value.xreplace({s: namespace.bound(s.name) for s in value.free_symbols

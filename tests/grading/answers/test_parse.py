@@ -111,3 +111,22 @@ def test_explicit_symbols_are_used_as_given() -> None:
 def test_math_delimiters_are_ignored() -> None:
     assert parse_answer(r"$\frac{1}{2}$") == sp.Rational(1, 2)
     assert parse_answer(r"\( x \)") == sp.Symbol("x", real=True)
+
+
+_INTERNALS = ("Error:", "Traceback", "invalid decimal literal", "Perhaps you forgot",
+              "invalid syntax", "unexpected EOF", "object has no attribute", "NoneType",
+              "Python construct", "<class", "__")
+
+
+@pytest.mark.parametrize("answer", [
+    "3x)", "((x", "x +* y", "x ** ** 2", "2..3", "x[1]", "f(x=1)", "lambda x: x", "'abc'",
+    "x if y else z", "a.b", "{1, 2}", r"\frac{1}{", r"\left( x", r"p(x|z|w)", r"\sum", "x²²²",
+    r"\mathbb{Q}", r"x_{}", "1e", "5!=5", "#", "cosec(x)", r"\int p(x)", r"KL(p)", "½½",
+])
+def test_unreadable_answers_are_refused_in_words_never_with_python_internals(answer: str) -> None:
+    try:
+        read = parse_answer(answer)
+    except ParseError as error:  # refused: in words of the answer
+        assert not any(internal in str(error) for internal in _INTERNALS), str(error)
+    else:  # read: a SymPy object, never an exception of another kind
+        assert isinstance(read, sp.Basic)
