@@ -53,13 +53,14 @@ from grading.answers.definitions import expand_definitions
 from grading.answers.feedback import Mistake, diagnose
 from grading.isolation import DeadlineExceeded, deadline_check, run_isolated
 from grading.answers.limits import ParseError
-from grading.answers.notation import UNICODE_GREEK, Expectation, Namespace
+from grading.answers.notation import UNICODE_GREEK, Expectation, Namespace, Normal
 from grading.answers.numeric import DIGITS, WITNESSES, compare, symbol_kind
 from grading.answers.parse import Reading, render_latex
 
 __all__ = ["DEFAULT_TIMEOUT", "Kind", "Verdict", "check_equivalence"]
 
 DEFAULT_TIMEOUT = 4.0  # seconds per check, parsing included
+MISTAKE_BUDGET = 1.0  # seconds to name a known mistake (feedback; the verdict does not wait)
 POINTS = 12
 _MAX_OPS = 400  # larger differences skip the symbolic forms and go straight to numbers
 _MAX_EXPANDED_POWER = 12  # (a + b)^n with larger n is never expanded
@@ -457,15 +458,28 @@ def _named_mistake(ref: sp.Basic, ans: sp.Basic, namespace: Namespace,
                    seed: int) -> Mistake | None:
     """The known mistake the answer makes, if one is recognised; a rewrite SymPy refuses
     (σ → σ² inside ∂/∂σ) names no mistake rather than failing the verdict."""
+    if any(side.has(sp.Integral, Normal) for side in (ref, ans)):
+        return None  # each rewrite would need quadrature at every point: too slow for feedback
     token = WITNESSES.set(False)  # naming a mistake needs no concrete densities
+    stop = time.perf_counter() + MISTAKE_BUDGET
+
+    def within_budget() -> None:
+        deadline_check()
+        if time.perf_counter() > stop:
+            raise _OverBudget
+
     try:
-        return diagnose(ref, ans, namespace, seed=seed, deadline_check=deadline_check)
+        return diagnose(ref, ans, namespace, seed=seed, deadline_check=within_budget)
     except DeadlineExceeded:
         raise
-    except (ValueError, TypeError, NotImplementedError, AttributeError):
-        return None
+    except (_OverBudget, ValueError, TypeError, NotImplementedError, AttributeError):
+        return None  # feedback only: the verdict stands without a named mistake
     finally:
         WITNESSES.reset(token)
+
+
+class _OverBudget(Exception):
+    """Naming the mistake took longer than its budget."""
 
 
 def _checked(*arguments: Any) -> dict[str, Any]:

@@ -1006,7 +1006,7 @@ def _with_instances(reference: sp.Basic, answer: sp.Basic, namespace: Namespace,
     (:mod:`grading.answers.instances`): a difference is a counterexample with those functions;
     agreement for every instance is equality. None when no faithful instance exists or the
     numbers cannot tell (a difference between 10^-9 and 10^-6 of the value)."""
-    from grading.answers.instances import Unsupported, compile_numeric, instantiate
+    from grading.answers.instances import WINDOW, Unsupported, compile_numeric, instantiate
 
     agreed = 0
     with mpmath.workdps(INSTANCE_DIGITS):
@@ -1016,7 +1016,7 @@ def _with_instances(reference: sp.Basic, answer: sp.Basic, namespace: Namespace,
             if instance is None:
                 return None
             try:
-                sides = [compile_numeric(side, mpmath.mpf(10) ** -12)
+                sides = [compile_numeric(side, mpmath.mpf(10) ** -12, window=WINDOW)
                          for side in (instance.reference, instance.answer)]
             except Unsupported:
                 return None
