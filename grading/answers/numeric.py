@@ -846,18 +846,15 @@ def compare(reference: sp.Basic, answer: sp.Basic, namespace: Namespace, *, seed
                for s in side.atoms(sp.Sum)):
         return _compare_decimals(reference, answer, namespace, seed, points, attempts,
                                  deadline_check)
-    token = _PMF.set(False)
-    try:
-        free = _compare_decimals(reference, answer, namespace, seed, points, attempts,
-                                 deadline_check)
-    finally:
-        _PMF.reset(token)
-    token = _PMF.set(True)
-    try:
-        normalised = _compare_decimals(reference, answer, namespace, seed, points, attempts,
-                                       deadline_check)
-    finally:
-        _PMF.reset(token)
+    def reading(as_distribution: bool) -> Comparison:
+        token = _PMF.set(as_distribution)
+        try:
+            return _compare_decimals(reference, answer, namespace, seed, points, attempts,
+                                     deadline_check)
+        finally:
+            _PMF.reset(token)
+
+    free, normalised = reading(False), reading(True)
     if free.agree is normalised.agree:
         return normalised
     return Comparison(None, min(free.points, normalised.points),
