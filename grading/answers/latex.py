@@ -1098,6 +1098,7 @@ class _Parser:
                     raise sub.error(f"unexpected {sub.tok.text!r} in the expectation's subscript")
                 return value
 
+            sub.in_divergence += 1  # E_{z ~ N(z; 0, I)}: the distribution, not its density
             dist = sub.enter(distribution)
         if self.at_op("[", "(", "{"):
             opening = self.tok.text

@@ -119,6 +119,8 @@ NOTATIONS = [
     # -- distributions
     ("normal in an expectation", r"\mathbb{E}_{z\sim\mathcal{N}(0, I)}[f(z)]",
      r"\mathbb{E}_{z\sim\mathcal{N}(0,1)}[f(z)]", r"\mathbb{E}_{z\sim\mathcal{N}(0, 2I)}[f(z)]"),
+    ("normal with its variable in an expectation", r"\mathbb{E}_{z\sim\mathcal{N}(z; 0, I)}[z^2]",
+     r"\mathbb{E}_{z\sim\mathcal{N}(0,1)}[z^2]", r"\mathbb{E}_{z\sim\mathcal{N}(z; 0, 2I)}[z^2]"),
     ("normal density", r"\mathcal{N}(x; \mu, \sigma^2)",
      r"\frac{1}{\sqrt{2\pi\sigma^2}}e^{-\frac{(x-\mu)^2}{2\sigma^2}}",
      r"\frac{1}{\sqrt{2\pi}\sigma^2}e^{-\frac{(x-\mu)^2}{2\sigma^2}}"),
