@@ -816,6 +816,10 @@ class _Parser:
                 name += "'"
             elif self.at_op("^") and self.star_follows():
                 name += "^*"
+                if self.at_op("_") and "_" not in name.split("^")[0]:  # D^*_G: D_G^*
+                    self.advance()
+                    base_part = name[:-2]
+                    name = f"{base_part}_{self.subscript_name(self.raw_group(), pos)}^*"
             else:
                 break
         if indices is not None:

@@ -385,6 +385,8 @@ class Namespace:
     def symbol(self, name: str) -> sp.Basic:
         """The symbol called ``name``."""
         given = self.symbols.get(name)
+        if isinstance(given, UndefinedFunction):  # p_g for the density p_G, used as a number
+            return self.symbol(given.__name__)
         if given is not None:
             return given
         return sp.Symbol(name, **self._flags(self.kind(name)))

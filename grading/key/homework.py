@@ -367,6 +367,8 @@ def q_2_e_iii() -> Question:
 
 # -- Question 3: GAN ---------------------------------------------------------------------------
 
+# the 2024 offering wrote the GAN densities as p_r and p_g (HOMEWORK.md, "Offerings and notation")
+_GAN_ALIASES = {"p_g": "p_G", "p_r": "p_data"}
 _GAN_ASSUMPTIONS = {"D": "unit_interval", "D_w": "unit_interval", "D_omega": "unit_interval",
                     "p_data": "positive", "p_G": "positive", "p_g": "positive"}
 
@@ -412,7 +414,7 @@ def q_3_a() -> Question:
         "structured",
         reference=Reference(builder=_classical_cost, label="max_θ min_w −Σ log D_w − Σ log(1 − "
                                                            "D_w(G_θ))"),
-        assumptions=_GAN_ASSUMPTIONS, mistakes=_STRUCTURED_MISTAKES,
+        assumptions=_GAN_ASSUMPTIONS, aliases=_GAN_ALIASES, mistakes=_STRUCTURED_MISTAKES,
         evidence=("derivations.gan:value_function",),
     )
 
@@ -424,7 +426,7 @@ def q_3_b() -> Question:
         "structured",
         reference=Reference(builder=_capacity_problem, label="max_{p_G} min_D −∫ [p_data log D "
                                                              "+ p_G log(1 − D)] dx"),
-        assumptions=_GAN_ASSUMPTIONS, mistakes=_STRUCTURED_MISTAKES,
+        assumptions=_GAN_ASSUMPTIONS, aliases=_GAN_ALIASES, mistakes=_STRUCTURED_MISTAKES,
         evidence=("derivations.gan:value_function",),
     )
 
@@ -439,7 +441,7 @@ def q_3_c() -> Question:
         reference=Reference("derivations.gan:D_STAR", (r"p_{data}(x)", "p_G(x)")),
         accept=(Reference("derivations.gan:D_STAR", ("p_data", "p_G")),),
         assumptions=_GAN_ASSUMPTIONS,
-        aliases={"p_g": "p_G"},
+        aliases=_GAN_ALIASES,
         mistakes=_slips("factor_two", "factor_half"),
         evidence=("derivations.gan:optimal_discriminator",),
     )
@@ -458,6 +460,7 @@ def q_3_d() -> Question:
                           label="−log 4 + 2 JSD(p_data ‖ p_G) (the max-form)"),),
         assumptions=_GAN_ASSUMPTIONS,
         model=GAN_MODEL,
+        aliases=_GAN_ALIASES,
         divergence_pair=("p_data", "p_G"),  # the question names the pair: "2 JSD" is about it
         mistakes=_slips("factor_two", "factor_half"),
         evidence=("derivations.gan:generator_objective", "derivations.gan:jsd_nonnegative",

@@ -482,6 +482,22 @@ class Line:
     reason: str = ""
 
 
+# the left side of a one-line answer that names the asked quantity: D^*(x), D^*_G, C(G),
+# V(D^*, G), \mathrm{KL}(q\|p), q^*(z), \mathcal{L}(q, \lambda) — a name, its decorations and
+# one bracket of arguments, nothing else
+_NAMED_QUANTITY = re.compile(
+    r"^\s*(\\(?:mathrm|operatorname|text|mathcal)\s*\{\s*[A-Za-z]+\s*\}|\\?[A-Za-z]+)"
+    r"(\s*[_^]\s*(\{[^{}]*\}|\\?[A-Za-z0-9*]+|\*))*\s*"
+    r"(\\left\s*)?(\([^()]*\)|\[[^\[\]]*\])?(\s*\\right)?\s*$")
+
+
+def _is_a_name(text: str, start: int, end: int) -> bool:
+    """``\\text{...}`` in a subscript or superscript, or applied to arguments, is part of a name."""
+    before = text[:start].rstrip()
+    after = text[end:].lstrip()
+    return before.endswith(("_", "_{", "^", "^{")) or after.startswith(("(", "_", "\\left("))
+
+
 def _strip_reason(text: str) -> tuple[str, str]:
     reasons = []
     if "%" in text:
@@ -495,6 +511,10 @@ def _strip_reason(text: str) -> tuple[str, str]:
             while j < len(text) and depth:
                 depth += {"{": 1, "}": -1}.get(text[j], 0)
                 j += 1
+            if _is_a_name(text, i, j):  # p_{\text{data}}, \text{KL}(q\|p): math, not a reason
+                out.append(text[i:j])
+                i = j
+                continue
             reasons.append(text[i + match.end():j - 1].strip())
             i = j
             continue
@@ -1004,6 +1024,9 @@ def check_derivation(q: Question, answer: Answer) -> Result:
                                                                f"{error}")
     if len(lines) == 1 and lines[0].tag == "" and len(lines[0].sides) == 1:
         return _bare_answer(q, lines[0].sides[0])
+    if len(lines) == 1 and lines[0].tag == "" and len(lines[0].sides) == 2 and \
+            tuple(lines[0].relations[1:]) == ("=",) and _NAMED_QUANTITY.match(lines[0].sides[0]):
+        return _bare_answer(q, lines[0].sides[1])  # D^*(x) = ...: the answer, named
     _prepared(q)
     status, data = run_isolated(_run, (q, answer), timeout=TIMEOUT, isolation="process")
     if status == "timeout":

@@ -151,3 +151,26 @@ def test_a_bare_jsd_in_3d_is_the_pair_the_question_names(answer: str) -> None:
 
 def test_a_bare_jsd_with_the_wrong_factor_is_still_caught() -> None:
     assert grade("3.d", r"-\log 4 + \mathrm{JSD}").status is not Status.CORRECT
+
+
+@pytest.mark.parametrize("part, answer", [
+    ("3.c", r"\frac{p_r(x)}{p_r(x) + p_g(x)}"),              # the 2024 offering's notation
+    ("3.c", r"\frac{p_r}{p_r+p_g}"),
+    ("3.c", r"D^*(x) = \frac{p_{data}(x)}{p_{data}(x) + p_G(x)}"),  # the left side names it
+    ("3.c", r"D^*_G(x)=\frac{p_{\text{data}}(x)}{p_{\text{data}}(x)+p_g(x)}"),
+    ("3.c", r"\frac{p_{\text{data}}}{p_{\text{data}}+p_G}"),
+    ("3.d", r"C(G) = -\log 4 + 2\,\mathrm{JSD}(p_{data}\|p_G)"),
+    ("3.d", r"-\log 4 + 2\,\mathrm{JSD}(p_r\|p_g)"),
+])
+def test_the_offerings_notation_and_a_named_left_side_are_read_as_written(part: str,
+                                                                          answer: str) -> None:
+    assert grade(part, answer).status is Status.CORRECT
+
+
+@pytest.mark.parametrize("part, answer", [
+    ("3.c", r"D^*(x) = \frac{p_G(x)}{p_{data}(x) + p_G(x)}"),
+    ("3.c", r"\frac{p_g}{p_r+p_g}"),
+    ("3.d", r"C(G) = \log 4 + 2\,\mathrm{JSD}(p_r\|p_g)"),
+])
+def test_a_wrong_answer_in_the_offerings_notation_is_still_wrong(part: str, answer: str) -> None:
+    assert grade(part, answer).status is not Status.CORRECT
