@@ -53,7 +53,7 @@ from grading.answers.definitions import expand_definitions
 from grading.answers.feedback import Mistake, diagnose
 from grading.isolation import DeadlineExceeded, deadline_check, run_isolated
 from grading.answers.limits import ParseError
-from grading.answers.notation import UNICODE_GREEK, Expectation, Namespace, Normal
+from grading.answers.notation import GREEK, UNICODE_GREEK, Expectation, Namespace, Normal
 from grading.answers.numeric import DIGITS, WITNESSES, compare, symbol_kind
 from grading.answers.parse import Reading, render_latex
 
@@ -482,6 +482,22 @@ class _OverBudget(Exception):
     """Naming the mistake took longer than its budget."""
 
 
+def _dependence_shown(expr: sp.Basic, other: sp.Basic) -> sp.Basic:
+    """``\\mu_\\phi(x)`` where the other side writes ``\\mu_\\phi``: the argument only shows what
+    the quantity depends on, so the application is read as the quantity itself (only for
+    Greek-named quantities such as the encoder's outputs; a density p(x) is never its name,
+    and a name used both ways on one side is left alone)."""
+    symbols = {s.name: s for s in other.free_symbols if isinstance(s, sp.Symbol)}
+    applied_there = {a.func.__name__ for a in other.atoms(AppliedUndef)}
+    own_symbols = {s.name for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+    mapping = {a: symbols[a.func.__name__] for a in expr.atoms(AppliedUndef)
+               if a.func.__name__.split("_")[0] in GREEK  # μ_φ(x), σ_φ(x); never a density
+               and a.func.__name__ in symbols and a.func.__name__ not in applied_there
+               and a.func.__name__ not in own_symbols and len(a.args) == 1
+               and not a.args[0].has(AppliedUndef)}
+    return expr.xreplace(mapping) if mapping else expr
+
+
 def _checked(*arguments: Any) -> dict[str, Any]:
     return _check(*arguments).to_dict()
 
@@ -561,6 +577,7 @@ def _check_pair(ref: sp.Basic, ans: sp.Basic, namespace: Namespace, seed: int,
         return Verdict(Kind.UNDECIDED, "could not decide: the answer is not an expression",
                        reference_latex=reference_latex)
     ans = _align(ans, ref)
+    ref, ans = _dependence_shown(ref, ans), _dependence_shown(ans, ref)
     shown = {"answer_latex": render_latex(ans), "reference_latex": reference_latex,
              "assumptions": _assumptions_used(namespace, ref, ans)}
     written_ref, written_ans = ref, ans  # mistakes are named on the written forms

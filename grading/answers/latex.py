@@ -838,9 +838,31 @@ class _Parser:
             derivative = sp.Derivative(self.ns.function(name.rstrip("'"))(point), (point, primes))
             return derivative.subs(point, argument) if argument != point else derivative
         if self.at_op("(") and (self.separator_inside() or self.ns.is_function(name)
-                                and not self.complement_follows(name)):
+                                and not self.complement_follows(name)
+                                or self.parameter_of_a_variable(name)):
             return self.ns.function(name)(*self.arguments(pos))
         return self.ns.symbol(name)
+
+    def parameter_of_a_variable(self, name: str) -> bool:
+        """``\\mu_\\phi(x)``, ``\\sigma^2(x)``: a Greek-named quantity followed by one variable in
+        parentheses is that quantity as a function of the variable (the encoder's outputs), not
+        a product; ``\\lambda(1 - \\sum_z q(z))`` stays a product."""
+        if name.split("_")[0].rstrip("'") not in GREEK or name in self.ns.symbols:
+            return False
+        tokens, j = self.tokens, self.i + 1
+        inside = []
+        while tokens[j].kind != "end" and not (tokens[j].kind == "op" and tokens[j].text == ")"):
+            inside.append(tokens[j])
+            j += 1
+        if not inside or tokens[j].kind == "end" or len(inside) > 6:
+            return False
+        first = inside[0]
+        variable = first.kind == "letter" or first.kind == "cmd" and (
+            first.text in _LETTERS or first.text in _MODIFIERS or first.text in _TRANSPARENT)
+        simple = all(tok.kind in ("letter", "num") or tok.kind == "cmd" and (
+            tok.text in _LETTERS or tok.text in _MODIFIERS or tok.text in _TRANSPARENT)
+            or tok.kind == "op" and tok.text in ("_", "{", "}") for tok in inside)
+        return variable and simple and first.text not in self.dummies
 
     def complement_follows(self, name: str) -> bool:
         """``p_{data}(1-D)``: a density's argument is a point, never ``1 - ...``; read a product

@@ -335,3 +335,22 @@ def test_a_density_summed_over_its_states_is_read_both_as_a_distribution_and_not
 def test_discrete_bayes_with_the_posterior_named_is_undecided_not_wrong() -> None:
     verdict = check_equivalence(r"\frac{p(x|z)p(z)}{\sum_{z'}p(x|z')p(z')}", r"p(z|x)")
     assert verdict.kind is Kind.UNDECIDED and "normalised" in verdict.reason
+
+
+@pytest.mark.parametrize("text", [r"\mu_\phi(x)", r"\sigma_\phi(\tilde x)", r"\mu(x_i)"])
+def test_a_greek_quantity_of_one_variable_is_a_function_of_it(text: str) -> None:
+    assert parse_latex(text).atoms(sp.core.function.AppliedUndef)
+
+
+@pytest.mark.parametrize("text", [r"\lambda(1-\sum_z q(z))", r"\sigma(x+1)", r"\alpha(x - y)"])
+def test_a_greek_quantity_times_an_expression_stays_a_product(text: str) -> None:
+    assert not parse_latex(text).atoms(sp.core.function.AppliedUndef) or \
+        isinstance(parse_latex(text), sp.Mul)
+
+
+def test_a_quantity_written_with_its_argument_is_the_quantity_the_reference_names() -> None:
+    reference = r"\frac{(\mu_\phi-\mu_p)^2}{2\sigma^2}"
+    same = check_equivalence(reference, r"\frac{(\mu_\phi(x)-\mu_p)^2}{2\sigma^2}")
+    assert same.kind is Kind.EQUIVALENT
+    twin = check_equivalence(reference, r"\frac{(\mu_\phi(x)-\mu_p)^2}{\sigma^2}")
+    assert twin.kind is Kind.NOT_EQUIVALENT

@@ -174,3 +174,8 @@ def test_the_offerings_notation_and_a_named_left_side_are_read_as_written(part: 
 ])
 def test_a_wrong_answer_in_the_offerings_notation_is_still_wrong(part: str, answer: str) -> None:
     assert grade(part, answer).status is not Status.CORRECT
+
+
+def test_1h_with_the_encoder_mean_written_as_a_function_of_x_is_correct() -> None:
+    assert grade("1.h", r"\frac{(\mu_\phi(x)-\mu_p)^2}{2\sigma^2}").status is Status.CORRECT
+    assert grade("1.h", r"\frac{(\mu_\phi(x)+\mu_p)^2}{2\sigma^2}").status is not Status.CORRECT
