@@ -720,6 +720,14 @@ def check_number(q: Question, answer: Answer) -> Result:
     except ParseError as error:
         return Result(q.id, Status.UNPARSABLE, 0.0, q.points, str(error))
     match = _LEADING_NUMBER.match(text)
+    if match is None:  # "The output dimension is 2.": the number of the sentence
+        from grading.answers.surface import extract_math, normalise
+
+        try:
+            math, _, _ = extract_math(normalise(text).text)
+        except ParseError as error:
+            return Result(q.id, Status.UNPARSABLE, 0.0, q.points, str(error))
+        match = _LEADING_NUMBER.match(math) if math != text else None
     if match is None:
         return Result(q.id, Status.UNPARSABLE, 0.0, q.points,
                       "could not read a number at the start of the answer")

@@ -179,3 +179,12 @@ def test_a_wrong_answer_in_the_offerings_notation_is_still_wrong(part: str, answ
 def test_1h_with_the_encoder_mean_written_as_a_function_of_x_is_correct() -> None:
     assert grade("1.h", r"\frac{(\mu_\phi(x)-\mu_p)^2}{2\sigma^2}").status is Status.CORRECT
     assert grade("1.h", r"\frac{(\mu_\phi(x)+\mu_p)^2}{2\sigma^2}").status is not Status.CORRECT
+
+
+@pytest.mark.parametrize("answer, status", [
+    ("The output dimension is 2.", Status.CORRECT),
+    ("It is 2, because only the mean is produced", Status.CORRECT),
+    ("The output dimension is 4.", Status.INCORRECT),
+])
+def test_1b_reads_the_number_of_a_sentence(answer: str, status: Status) -> None:
+    assert grade("1.b", answer).status is status
