@@ -54,7 +54,7 @@ from grading.answers.feedback import Mistake, diagnose
 from grading.isolation import DeadlineExceeded, deadline_check, run_isolated
 from grading.answers.limits import ParseError
 from grading.answers.notation import GREEK, UNICODE_GREEK, Expectation, Namespace, Normal
-from grading.answers.numeric import DIGITS, WITNESSES, compare, symbol_kind
+from grading.answers.numeric import WITNESSES, compare, symbol_kind
 from grading.answers.parse import Reading, render_latex
 
 __all__ = ["DEFAULT_TIMEOUT", "Kind", "Verdict", "check_equivalence"]

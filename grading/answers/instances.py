@@ -271,7 +271,7 @@ def pushforward(*sides: sp.Basic) -> bool:
     return composed and generated
 
 
-def _collect(expr: sp.Basic, namespace: Namespace, applications: dict, bare: set[str]) -> None:
+def _collect(expr: sp.Basic, applications: dict, bare: set[str]) -> None:
     for application in expr.atoms(AppliedUndef):
         applications.setdefault(application.func.__name__, []).append(application.args)
         if application.func.__name__ in ("KL", "JSD"):
@@ -293,12 +293,12 @@ def _concrete(expr: sp.Basic, builder: _Builder) -> sp.Basic:
     def visit(e: sp.Basic) -> sp.Basic:
         if isinstance(e, Expectation):
             body = visit(e.args[0])
-            return visit_integrals(builder.expectation(body, e.args[1] if len(e.args) == 2
-                                                       else None))
+            law = e.args[1] if len(e.args) == 2 else None
+            return visit(builder.expectation(body, law))
         if isinstance(e, AppliedUndef):
             name = e.func.__name__
             if name in ("KL", "JSD"):
-                return visit_integrals(builder.divergence(name, e.args))
+                return visit(builder.divergence(name, e.args))
             args = tuple(visit(a) if not isinstance(a, (Given, Normal, Sampled)) else
                          a.func(*(visit(x) for x in a.args)) for a in e.args)
             return builder.makers[name](args)
@@ -307,9 +307,6 @@ def _concrete(expr: sp.Basic, builder: _Builder) -> sp.Basic:
         if not e.args or isinstance(e, (sp.Symbol, sp.Number)):
             return e
         return e.func(*(visit(a) for a in e.args))
-
-    def visit_integrals(e: sp.Basic) -> sp.Basic:
-        return visit(e)
 
     result = visit(expr)
     if result.atoms(AppliedUndef) or result.has(Expectation):
@@ -323,7 +320,7 @@ def instantiate(reference: sp.Basic, answer: sp.Basic, namespace: Namespace,
     applications: dict[str, list[tuple[sp.Basic, ...]]] = {}
     bare: set[str] = set()
     for side in (reference, answer):
-        _collect(side, namespace, applications, bare)
+        _collect(side, applications, bare)
     if not applications and not bare and not (reference.has(Expectation)
                                               or answer.has(Expectation)):
         return None

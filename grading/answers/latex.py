@@ -391,35 +391,30 @@ class _Parser:
             return limits.decimal_literal(tok.text, tok.pos)
         return limits.integer_literal(tok.text, tok.pos)
 
-    def absolute_value(self) -> sp.Basic:
+    def bars(self, counter: str, closings: tuple[str, ...], what: str) -> sp.Basic:
+        """The expression between an opening bar and its closing one, read with ``counter``
+        (``in_abs`` or ``in_norm``) raised so the closing bar does not start a factor."""
         opening = self.advance()
-        closing = "|>" if opening.text == "|<" else "|"
-        self.in_abs += 1
+        setattr(self, counter, getattr(self, counter) + 1)
         saved, self.in_arguments = self.in_arguments, 0
         try:
             value = self.expression()
         finally:
-            self.in_abs -= 1
+            setattr(self, counter, getattr(self, counter) - 1)
             self.in_arguments = saved
-        if not (self.at_op(closing) or self.at_op("|>")):
-            raise ParseError("an absolute value |...| is never closed", opening.pos)
+        if not self.at_op(*closings):
+            raise ParseError(f"{what} is never closed", opening.pos)
         self.advance()
-        return sp.Abs(value)
+        return value
+
+    def absolute_value(self) -> sp.Basic:
+        closing = "|>" if self.tok.text == "|<" else "|"
+        return sp.Abs(self.bars("in_abs", (closing, "|>"), "an absolute value |...|"))
 
     def norm(self) -> sp.Basic:
         """``\\|v\\|``, ``\\|v\\|_2``, ``\\lVert v \\rVert``: vectors are read in one coordinate,
         where every norm is the absolute value."""
-        opening = self.advance()
-        self.in_norm += 1
-        saved, self.in_arguments = self.in_arguments, 0
-        try:
-            value = self.expression()
-        finally:
-            self.in_norm -= 1
-            self.in_arguments = saved
-        if not self.at_op("||"):
-            raise ParseError("a norm \\| ... \\| is never closed", opening.pos)
-        self.advance()
+        value = self.bars("in_norm", ("||",), "a norm \\| ... \\|")
         if self.at_op("_"):  # \|v\|_2, \|v\|_{2}: which norm does not matter in one coordinate
             self.advance()
             self.raw_group()
@@ -524,14 +519,43 @@ class _Parser:
             (variable,) = arguments
         return self.derivative(operand, variable)
 
-    def differential_leads(self) -> bool:
-        """``\\int dx\\, f(x)``: the differential right after the integral sign."""
-        mark = self.differential(self.tokens[self.i:self.i + 5])
-        return mark is not None and mark[0] == "d" and bool(mark[1]) and (
-            mark[1][0].kind == "letter" or mark[1][0].kind == "cmd" and mark[1][0].text in _LETTERS)
+    def differential_at(self, j: int) -> tuple[str, int] | None:
+        """``dx``, ``d\\tilde x``, ``\\mathrm{d}x``, ``{\\rm d}x`` at token ``j``: the variable's
+        name and the index of the token after it, or None."""
+        window = self.tokens[j:j + 5]
+        mark = self.differential(window)
+        if mark is None or mark[0] != "d" or not mark[1]:
+            return None
+        variable = mark[1][0]
+        if not (variable.kind == "letter" or variable.kind == "cmd" and variable.text in _LETTERS):
+            return None
+        return variable.text, j + len(window) - len(mark[1]) + 1
+
+    def closing_differential(self) -> tuple[int, str, int] | None:
+        """The differential that closes the integrand (at bracket level 0, before a closing
+        bracket or an ``=``): its index, the variable's name and the index after it."""
+        level = 0
+        for j in range(self.i, len(self.tokens)):
+            tok = self.tokens[j]
+            if tok.kind == "end":
+                return None
+            if level == 0 and j > self.i:
+                found = self.differential_at(j)
+                if found is not None:
+                    return (j, *found)
+                if tok.kind == "op" and tok.text == "=":
+                    return None
+            if tok.kind == "op" and tok.text in ("(", "[", "{", "|<"):
+                level += 1
+            elif tok.kind == "op" and tok.text in (")", "]", "}", "|>"):
+                level -= 1
+                if level < 0:
+                    return None
+        return None
 
     def integral(self, pos: int) -> sp.Basic:
-        """``\\int_a^b f\\,dx``; no bounds, ``\\int_{\\mathbb{R}}`` or ``\\int_x`` is over the line."""
+        """``\\int_a^b f\\,dx``; no bounds, ``\\int_{\\mathbb{R}}`` or ``\\int_x`` is over the line;
+        the differential may also come first (``\\int dx\\, f(x)``)."""
         lower = upper = named = None
         if self.at_op("_"):
             self.advance()
@@ -547,52 +571,23 @@ class _Parser:
             upper = self.sub_parser(self.raw_group()).parse_all()
         if (lower is None) != (upper is None):
             raise ParseError("an integral needs both bounds or neither", pos)
-        j, level, found = self.i, 0, None
-        while self.tokens[j].kind != "end":
-            tok = self.tokens[j]
-            if level == 0 and j > self.i and tok.kind == "op" and tok.text == "{":
-                mark = self.differential(self.tokens[j:j + 5])  # {\rm d}x
-                if mark is not None and mark[1] and mark[1][0].kind == "letter":
-                    found = j
-                    break
-            if tok.kind == "op" and tok.text in ("(", "[", "{", "|<"):
-                level += 1
-            elif tok.kind == "op" and tok.text in (")", "]", "}", "|>"):
-                level -= 1
-                if level < 0:
-                    break
-            elif tok.kind == "op" and tok.text == "=" and level == 0:
-                break
-            elif level == 0 and (j > self.i or self.differential_leads()):
-                mark = self.differential(self.tokens[j:j + 5])
-                if mark is not None and mark[0] == "d" and mark[1] and (
-                        mark[1][0].kind == "letter" or mark[1][0].kind == "cmd"
-                        and mark[1][0].text in _LETTERS):
-                    found = j
-                    break
-            j += 1
-        if found == self.i:  # \int dx\, f(x): the differential first, the integrand after it
-            mark = self.differential(self.tokens[found:found + 5])
-            variable_name = mark[1][0].text
-            self.i = found + (len(self.tokens[found:found + 5]) - len(mark[1])) + 1
-            body = self.enter(self.term)
-            found = -1
-        if found == -1:
-            pass
-        elif found is None:
-            if named is None:
-                raise ParseError("write the variable of integration: \\int f(x)\\,dx", pos)
-            body = self.enter(self.expression)
+        leading = self.differential_at(self.i)
+        closing = None if leading is not None else self.closing_differential()
+        if leading is not None:
+            variable_name, self.i = leading
+            body = self.enter(self.term) if self.starts_factor() else sp.Integer(1)  # \int_0^1 dx
+        elif closing is not None:
+            end, variable_name, after = closing
+            body = self.sub_parser(self.tokens[self.i:end]).parse_all()
+            self.i = after
+        elif named is not None:  # \int_x f(x): the variable named below the sign
             variable_name = named
+            body = self.enter(self.expression)
         else:
-            body = self.sub_parser(self.tokens[self.i:found]).parse_all()
-            mark = self.differential(self.tokens[found:found + 5])
-            variable_name = mark[1][0].text
-            self.i = found + (len(self.tokens[found:found + 5]) - len(mark[1])) + 1
-        variable = self.ns.symbol(variable_name)
+            raise ParseError("write the variable of integration: \\int f(x)\\,dx", pos)
         if lower is None:
             lower, upper = -sp.oo, sp.oo
-        return sp.Integral(body, (variable, lower, upper))
+        return sp.Integral(body, (self.ns.symbol(variable_name), lower, upper))
 
     # -- commands -----------------------------------------------------------------------
 
@@ -1153,7 +1148,7 @@ def parse_latex_expression(text: str, namespace: Namespace, *,
         value = parser.parse()
     except ParseError:
         raise
-    except (TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
+    except (TypeError, ValueError, AttributeError, IndexError, RecursionError):
         # SymPy refused to build what the grammar accepted (e.g. a conditional bar used as a
         # number): the answer cannot be read, and the reader says where it stopped
         position = parser.tokens[min(parser.i, len(parser.tokens) - 1)].pos

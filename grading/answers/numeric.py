@@ -730,17 +730,6 @@ def _tied_marginal(expr: sp.Basic) -> bool:
                if len(a.args) == 1 and not isinstance(a.args[0], Given))
 
 
-def _sums_a_distribution(expr: sp.Basic) -> bool:
-    """A density summed over its states (a pmf, normalised there) and also applied outside
-    such a sum, where random values cannot respect the normalisation (discrete Bayes)."""
-    summed = {name for operator in expr.atoms(sp.Sum) for name in _distributions_over(operator)}
-    if not summed:
-        return False
-    inside = {a for operator in expr.atoms(sp.Sum) for a in operator.function.atoms(AppliedUndef)}
-    return any(a.func.__name__ in summed and a not in inside
-               for a in expr.atoms(AppliedUndef))
-
-
 def _inside_unknowns(expr: sp.Basic) -> bool:
     """The integration variable occurs only as an argument of unknown functions."""
     if expr == _T:

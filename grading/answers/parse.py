@@ -20,7 +20,7 @@ import sympy as sp
 
 from grading.answers.latex import parse_latex_expression
 from grading.answers.limits import ParseError, check_length
-from grading.answers.notation import Namespace
+from grading.answers.notation import FUNCTION_WORDS, GREEK, Namespace
 from grading.answers.plain import parse_plain_expression, two_letter_product
 from grading.answers.surface import Surface, extract_math, normalise
 
@@ -134,43 +134,46 @@ def _read_math(math: str, ns: Namespace, default_upper: str | None, note: str,
                first_only: bool) -> tuple[Reading, ...]:
     if not math.strip():
         raise ParseError("the answer is empty", 0)
-    if looks_like_latex(math) and "\\" not in math and _names_a_word(math):
-        words = plain_words_as_latex(math)  # sigma_{q}: the letters of a word are one name
+
+    def as_latex(text: str) -> tuple[Reading, ...]:
+        return _latex_readings(text, ns, default_upper, note, first_only)
+
+    def words_as_latex(words: Surface | None = None) -> tuple[Reading, ...]:
+        """Plain words written as LaTeX; positions point back into ``math``."""
+        words = words or plain_words_as_latex(math)
         try:
-            return _latex_readings(words.text, ns, default_upper, note, first_only)
+            return as_latex(words.text)
         except ParseError as error:
             raise ParseError(error.message, words.origin(error.position)) from None
+
+    backslash = "\\" in math
     if looks_like_latex(math):
+        if not backslash and _names_a_word(math):
+            return words_as_latex()  # sigma_{q}: the letters of a word are one name
         try:
-            return _latex_readings(math, ns, default_upper, note, first_only)
+            return as_latex(math)
         except ParseError as latex_error:
-            if "\\" in math:
+            if backslash:
                 raise
             try:  # braces but plain words: sum_{j=1}^G x_j log y_j
-                words = plain_words_as_latex(math)
-                return _latex_readings(words.text, ns, default_upper, note, first_only)
+                return words_as_latex()
             except ParseError:
                 raise latex_error from None
     _refuse_in_plain_text(math)
     if re.search(r"\^\s*T\b", math):  # x^T: a transpose or a power, read by the LaTeX reader
-        latex = plain_words_as_latex(math)
-        try:
-            return _latex_readings(latex.text, ns, default_upper, note, first_only)
-        except ParseError as error:
-            raise ParseError(error.message, latex.origin(error.position)) from None
+        return words_as_latex()
     try:
         return (Reading(parse_plain_expression(math, ns, default_upper=default_upper),
                         note=note),)
     except ParseError as plain_error:
         if plain_error.message.startswith(("a power of ten", "a number with")):
             raise
-        latex = plain_words_as_latex(math)
+        words = plain_words_as_latex(math)  # an unknown word is refused as such
         try:
-            return _latex_readings(latex.text, ns, default_upper, note, first_only)
+            return words_as_latex(words)
         except ParseError as latex_error:  # report the reading that got further
-            position = latex.origin(latex_error.position)
-            if position >= plain_error.position:
-                raise ParseError(latex_error.message, position) from None
+            if latex_error.position >= plain_error.position:
+                raise
             raise plain_error from None
 
 
@@ -193,8 +196,6 @@ def _latex_readings(text: str, ns: Namespace, default_upper: str | None, note: s
 
 def _names_a_word(text: str) -> bool:
     """Whether plain words of the readers (Greek names, functions, ``sum``) appear in ``text``."""
-    from grading.answers.notation import FUNCTION_WORDS, GREEK
-
     known = GREEK | FUNCTION_WORDS | _PLAIN_OPERATORS.keys()
     return any(w in known for w in re.findall(r"[A-Za-z]{2,}", text))
 
@@ -221,7 +222,6 @@ def plain_words_as_latex(text: str) -> Surface:
     ``mu_phi`` → ``\\mu_{\\phi}``, ``p_data`` → ``p_{data}``, ``log`` → ``\\log``. A word that is
     neither a function, a Greek letter, nor a single letter is refused: it cannot be read as a
     product of letters faithfully (``cosec(3x)`` is not cosec·3x)."""
-    from grading.answers.notation import FUNCTION_WORDS, GREEK
 
     out: list[str] = []
     positions: list[int] = []

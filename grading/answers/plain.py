@@ -306,7 +306,7 @@ def parse_plain_expression(text: str, namespace: Namespace, *,
         raise
     except RecursionError:
         raise ParseError("the answer is too deeply nested to read", 0) from None
-    except (TypeError, ValueError, AttributeError, IndexError) as error:
+    except (TypeError, ValueError, AttributeError, IndexError):
         raise ParseError("cannot build an expression from what is written here",
                          0) from None
     if builder.bound_names:

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from grading.answers.limits import ParseError
+from grading.answers.notation import FUNCTION_WORDS, GREEK, UNICODE_GREEK
 
 __all__ = ["Surface", "extract_math", "normalise"]
 
@@ -36,10 +37,6 @@ _LOOKALIKES = {
 }
 # combining accents after a letter: the letter with that decoration
 _COMBINING = {"\u0304": "bar", "\u0305": "bar", "\u0302": "hat", "\u0303": "tilde"}
-
-
-_GREEK_NAMES = {"α": "alpha", "β": "beta", "μ": "mu", "σ": "sigma", "θ": "theta", "φ": "phi",
-                "ε": "epsilon", "λ": "lambda", "π": "pi", "τ": "tau", "η": "eta"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ def normalise(text: str) -> Surface:
                 break
         else:
             if i + 1 < n and text[i + 1] in _COMBINING and c.isalpha():
-                letter = c if c.isascii() else "\\" + _GREEK_NAMES.get(c, c)
+                letter = c if c.isascii() else "\\" + UNICODE_GREEK.get(c, c)
                 emit(f"\\{_COMBINING[text[i + 1]]}{{{letter}}}", i)
                 i += 2
                 continue
@@ -124,10 +121,8 @@ def _is_prose_word(word: str, before: str) -> bool:
 
 # names the readers know as words (a prose word is never one of these unless it is also an
 # English function word such as "in")
-_NAMES = frozenset("""log ln exp sqrt sin cos tan tanh sinh cosh abs KL JSD Sum sum prod Product
-Expectation alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda
-mu nu xi pi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega ell oo infty inf
-std logvar eps""".split())
+_NAMES = GREEK | FUNCTION_WORDS | frozenset(
+    "Sum sum prod Product Expectation ell oo infty inf std logvar eps".split())
 
 
 def extract_math(text: str) -> tuple[str, int, str]:
@@ -205,17 +200,14 @@ def _english(word: str) -> bool:
     """A lower-case word of four or more letters that no reader knows as a name: prose
     ("everywhere"), never math (LaTeX multiplies letters, but nobody writes abcd for a·b·c·d)."""
     bare = word.split("'")[0]
-    return len(bare) >= 4 and bare.isalpha() and bare.islower() and bare not in _NAMES and \
-        bare not in _KNOWN_WORDS
+    return len(bare) >= 4 and bare.isalpha() and bare.islower() and bare not in _KNOWN_WORDS
 
 
-# words that are names in the readers (LaTeX commands written without the backslash, plain
-# names): never prose
-_KNOWN_WORDS = frozenset("""alpha beta gamma delta epsilon varepsilon zeta theta vartheta iota
-kappa lambda sigma varsigma upsilon varphi omega alphabar sigmoid tanh sinh cosh sqrt frac
-dfrac tfrac cdot times mathrm mathbb mathcal text textrm operatorname left right big bigg
-nabla partial infty prod data model real fake logvar prime star tilde widehat widetilde
-overline mathbf boldsymbol limits quad qquad middle langle rangle intercal parallel""".split())
+# the words of LaTeX commands written without their backslash, and plain names: never prose
+_KNOWN_WORDS = _NAMES | frozenset("""alphabar sigmoid frac dfrac tfrac cdot times mathrm mathbb
+mathcal text textrm operatorname left right big bigg nabla partial data model real fake prime
+star tilde widehat widetilde overline mathbf boldsymbol limits quad qquad middle langle rangle
+intercal parallel""".split())
 
 
 def _without_prose_asides(text: str) -> str:
