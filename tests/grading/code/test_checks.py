@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grading.code.checks import (CheckSettings, Session, _dsm_expectations, _elbo_terms,
-                                 _mixture_samples, _mixture_score, _vae_fixture, _MIXTURE_MEANS,
-                                 _MIXTURE_STDS, _MIXTURE_WEIGHTS, check_function,
-                                 grade_code_submission, locate_functions, submission_files)
+from grading.code.checks import (CheckSettings, Session, check_function, grade_code_submission,
+                                 locate_functions, submission_files)
+from grading.code.diffusion_checks import (_dsm_expectations, _mixture_samples, _mixture_score,
+                                           _MIXTURE_MEANS, _MIXTURE_STDS, _MIXTURE_WEIGHTS)
+from grading.code.vae_checks import _elbo_terms, _vae_fixture
 from grading.code.spec import CODE_SPECS, input_strategy, mistakes, references, spec
 from grading.code.sandbox import Limits
 from numerics.estimates import Estimate
@@ -225,7 +226,7 @@ def test_a_missing_function_scores_zero_and_names_the_expected_signature(tmp_pat
 
 
 def test_every_known_mistake_differs_from_the_reference_on_ordinary_inputs() -> None:
-    from grading.code.checks import _draw_examples
+    from grading.code.vae_checks import _draw_examples
 
     r = references()
     for name, arguments in (("log_normal_diag", ("x", "mu", "logvar")),
@@ -318,7 +319,7 @@ def test_the_batch_helpers_copy_only_module_named_files(tmp_path: Path) -> None:
 
 def test_names_are_found_in_a_fresh_interpreter_when_this_one_cannot_parse(tmp_path, monkeypatch):
     """The fallback for CPython 3.11's broken ast.parse state (gh-106905)."""
-    from grading.code import checks as code_checks
+    from grading.code import session as code_session
 
     student = tmp_path / "student.py"
     student.write_text("import torch\ndef log_bernoulli(x, y):\n    return x\nTHRESHOLD = 1\n")
@@ -326,6 +327,6 @@ def test_names_are_found_in_a_fresh_interpreter_when_this_one_cannot_parse(tmp_p
     def broken(path):
         raise SystemError("AST constructor recursion depth mismatch (before=147, after=37)")
 
-    monkeypatch.setattr(code_checks, "_parse_python", broken)
-    defined, notes = code_checks.locate_functions([student])
+    monkeypatch.setattr(code_session, "_parse_python", broken)
+    defined, notes = code_session.locate_functions([student])
     assert set(defined) == {"torch", "log_bernoulli", "THRESHOLD"} and not notes

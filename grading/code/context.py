@@ -1,0 +1,158 @@
+"""What every check shares: the context of a graded function, outcomes, formatting, and the
+calibrated statistical tests (each with a stated false-failure probability).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grading.code.session import CaseResult, CheckSettings, Session
+from grading.code.spec import FunctionSpec
+
+
+@dataclass
+class Context:
+    session: Session
+    modules: list[str]
+    spec: FunctionSpec
+    settings: CheckSettings
+
+    def seed(self, k: int) -> int:
+        return (self.settings.seed * 1000 + k) % 2**63
+
+
+
+# --------------------------------------------------------------------------------------------
+# formatting
+
+
+def show(value: Any) -> str:
+    array = np.asarray(value, dtype=np.float64)
+    return np.array2string(array, precision=6, threshold=24, edgeitems=3,
+                           max_line_width=100)
+
+
+def show_inputs(inputs: Mapping[str, np.ndarray]) -> str:
+    return "\n".join(f"  {name} = {show(value)}" for name, value in inputs.items())
+
+
+@dataclass
+class Outcome:
+    """The fraction of a property's points earned and the feedback."""
+
+    fraction: float
+    message: str
+
+
+def success(message: str) -> Outcome:
+    return Outcome(1.0, "✓ " + message)
+
+
+def failure(message: str) -> Outcome:
+    return Outcome(0.0, "✗ " + message)
+
+
+# --------------------------------------------------------------------------------------------
+# statistical helpers
+
+
+def ks_normal(values: np.ndarray, failure_prob: float, n_assertions: int = 1) -> Any:
+    from scipy import stats
+
+    from numerics.tolerance import check_distribution
+
+    return check_distribution(values, stats.norm.cdf, failure_prob=failure_prob,
+                              n_assertions=n_assertions)
+
+
+def binomial_interval(n: int, p: float, tail: float) -> tuple[float, float]:
+    """[lo, hi] with P(C < lo) ≤ tail and P(C > hi) ≤ tail for C ~ Binomial(n, p)."""
+    from scipy import stats
+
+    if p <= 0.0:
+        return 0.0, 0.0
+    if p >= 1.0:
+        return float(n), float(n)
+    return float(stats.binom.ppf(tail, n, p)), float(stats.binom.isf(tail, n, p))
+
+
+def z_bound(failure_prob: float, n_assertions: int = 1) -> float:
+    from numerics.tolerance import z_quantile
+
+    return z_quantile(failure_prob, n_assertions)
+
+
+def output_of(case: CaseResult,
+            shape: tuple[int, ...] | None = None) -> tuple[np.ndarray | None, str]:
+    """The case's output, or why there is none; checks the shape when given."""
+    if not case.ok:
+        return None, f"raised an error:\n{case.error}"
+    if case.out is None:
+        return None, f"returned {case.info.get('type')}, not a torch.Tensor"
+    if shape is not None and case.shape != shape:
+        return None, f"returned shape {case.shape}; expected {shape}"
+    if not np.all(np.isfinite(case.out)):
+        return None, "returned NaN or infinite values"
+    return np.asarray(case.out, dtype=np.float64), ""
+
+
+def hermite_grid(nodes: int, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Hermite nodes and weights for E over N(0, I_dims) (probabilists' form)."""
+    t, w = np.polynomial.hermite_e.hermegauss(nodes)
+    w = w / math.sqrt(2 * math.pi)
+    grids = np.meshgrid(*([t] * dims), indexing="ij")
+    weights = np.prod(np.meshgrid(*([w] * dims), indexing="ij"), axis=0)
+    return np.stack([g.ravel() for g in grids], axis=-1), weights.ravel()
+
+
+
+def z_test(values: np.ndarray, target: float, failure_prob: float) -> Any:
+    from numerics.estimates import Estimate
+    from numerics.tolerance import check_close
+
+    return check_close(Estimate.from_samples(values), target, failure_prob=failure_prob)
+
+
+def detectable(values: np.ndarray, failure_prob: float) -> float:
+    from numerics.tolerance import detectable_error
+
+    return float(detectable_error(np.std(values, ddof=1) / math.sqrt(len(values)), failure_prob))
+
+
+def expectation_outcome(ctx: Context, values: np.ndarray, target: float, what: str,
+                         wrong: Sequence[tuple[str, float]]) -> Outcome:
+    alpha = ctx.settings.failure_prob
+    if np.std(values) <= 1e-12 * (1 + abs(float(np.mean(values)))):
+        return failure(f"returns the same value {values[0]:.6g} on every call: no noise is "
+                       f"drawn (z or ε not sampled?); E[loss] = {target:.6g}")
+    result = z_test(values, target, alpha)
+    power = detectable(values, alpha)
+    if result.passed:
+        return success(f"its mean over {len(values)} calls, {np.mean(values):.5g}, matches "
+                       f"{what} = {target:.5g} ({result.detail}; errors ≥ {power:.3g} are "
+                       f"detected with probability ≥ ½)")
+    hint = ""
+    for feedback, value in wrong:
+        if z_test(values, value, alpha).passed:
+            hint = f" Likely mistake: it {feedback}."
+            break
+    return failure(f"its mean over {len(values)} calls does not match {what}.{hint}\n"
+                   f"{result.detail}")
+
+
+def lent_arguments(arrays: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
+    """The arguments of a lent function, positional (a0, a1, ...) or by keyword (k_name)."""
+    values = []
+    for i, name in enumerate(names):
+        value = arrays.get(f"a{i}", arrays.get(f"k_{name}"))
+        if value is None:
+            raise TypeError(f"missing argument {name!r}")
+        values.append(value)
+    if len(arrays) != len(names):
+        raise TypeError(f"takes {len(names)} arguments ({', '.join(names)}), got {len(arrays)}")
+    return values
