@@ -25,14 +25,17 @@ from grading.code import diffusion_checks, vae_checks
 from grading.code.context import Context, Outcome, failure
 from grading.code.session import (CheckSettings, Session, StudentCodeFailed, locate_functions,
                                   submission_files)
-from grading.code.spec import CODE_SPECS, FunctionSpec, references
+from grading.code.profiles import Profile, detect_profile, load_profile, resolve
+from grading.code.spec import FunctionSpec, references
 
 __all__ = [
+    "CodeGrade",
     "CodeResult",
     "CheckSettings",
     "Session",
     "StudentCodeFailed",
     "check_function",
+    "grade_code",
     "grade_code_submission",
     "locate_functions",
     "submission_files",
@@ -72,14 +75,17 @@ def _results(spec: FunctionSpec, outcomes: Mapping[str, Outcome]) -> list[CodeRe
 
 
 def check_function(session: Session, spec: FunctionSpec, modules: Sequence[str],
-                   settings: CheckSettings | None = None) -> list[CodeResult]:
-    """Grade one function of the modules loaded in ``session`` (one result per property)."""
+                   settings: CheckSettings | None = None, *, function: str = "",
+                   siblings: Sequence[FunctionSpec] = ()) -> list[CodeResult]:
+    """Grade one function of the modules loaded in ``session`` (one result per property);
+    ``function`` is the name to call (``Class.method``; the spec's location by default) and
+    ``siblings`` the other functions of its profile (lent to a stand-in ``self``)."""
     settings = settings or session.settings
     with _REFERENCES_LOCK:
         references()
-    context = Context(session, list(modules), spec, settings)
+    context = Context(session, list(modules), spec, settings, function, tuple(siblings))
     try:
-        outcomes = _CHECKERS[spec.name](context)
+        outcomes = _CHECKERS[spec.check](context)
     except StudentCodeFailed as error:
         outcomes = {p.check: failure(str(error)) for p in spec.properties}
     return _results(spec, outcomes)
@@ -89,25 +95,47 @@ def _missing(spec: FunctionSpec, why: str) -> list[CodeResult]:
     return _results(spec, {p.check: failure(why) for p in spec.properties})
 
 
+@dataclass(frozen=True)
+class CodeGrade:
+    """A graded code submission: one result per property, the profile used and notes (what
+    was stubbed, which top-level code was not run, files that do not parse)."""
+
+    results: list[CodeResult]
+    profile: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_score for r in self.results)
+
+
 def _grade_group(files: Sequence[Path], specs: Sequence[FunctionSpec],
-                 located: Mapping[str, list[str]], notes: Sequence[str],
-                 settings: CheckSettings) -> list[CodeResult]:
+                 all_specs: Sequence[FunctionSpec], located: Mapping[str, list[str]],
+                 notes: Sequence[str], settings: CheckSettings
+                 ) -> tuple[list[CodeResult], dict[str, list[str]]]:
     modules = [f.stem for f in files]
     results: list[CodeResult] = []
     with Session(files, settings) as session:
         for spec in specs:
-            candidates = located.get(spec.name, [])
-            if not candidates and not notes:
-                results += _missing(spec, f"no function {spec.name} is defined in "
+            found = resolve(spec, located)
+            if found is None and not notes:
+                results += _missing(spec, f"no function {spec.location} is defined in "
                                           f"{', '.join(f.name for f in files)} (expected "
                                           f"{spec.signature})")
                 continue
+            name, candidates = found or (spec.location, [])
             order = candidates + [m for m in modules if m not in candidates]
             try:
-                results += check_function(session, spec, order, settings)
+                results += check_function(session, spec, order, settings, function=name,
+                                          siblings=all_specs)
             except StudentCodeFailed as error:  # e.g. the sandbox could not start
                 results += _missing(spec, str(error))
-    return results
+        load_notes = dict(session.load_notes)
+    return results, load_notes
 
 
 def _warm_up() -> None:
@@ -117,39 +145,62 @@ def _warm_up() -> None:
     import numerics.twosample  # noqa: F401
 
 
-def grade_code_submission(directory: str | Path, *, settings: CheckSettings | None = None,
-                          specs: Sequence[FunctionSpec] = CODE_SPECS,
-                          parallel: int = 2) -> list[CodeResult]:
+def grade_code(directory: str | Path, *, settings: CheckSettings | None = None,
+               profile: Profile | str | Path | None = None, parallel: int = 2) -> CodeGrade:
     """Grade the Python files of a submission (a directory, or one ``.py`` file).
 
-    Returns one :class:`CodeResult` per property of each function of ``specs``, in order.
-    The functions run in ``parallel`` sandboxes (one per group: Question 2's and Question 4's
-    functions), each started once and restarted only after a crash or a timeout.
+    ``profile``: a :class:`Profile`, a built-in profile's name or a TOML file; by default
+    the one whose functions the files define (:func:`detect_profile`). Returns one
+    :class:`CodeResult` per property of each function of the profile, in order. The
+    functions run in ``parallel`` sandboxes (one per question), each started once and
+    restarted only after a crash or a timeout.
     """
     settings = settings or CheckSettings()
     files = submission_files(directory)
+    chosen = load_profile(profile) if isinstance(profile, (str, Path)) else profile
     if not files:
-        return [r for spec in specs for r in _missing(
-            spec, "the submission holds no Python file (*.py with a module name)")]
+        chosen = chosen or load_profile("genverify")
+        return CodeGrade([r for spec in chosen.functions for r in _missing(
+            spec, "the submission holds no Python file (*.py with a module name)")],
+            chosen.name, ("no Python file",))
     located, notes = locate_functions(files)
-    groups: list[list[FunctionSpec]] = [[s for s in specs if s.part == "2"],
-                                        [s for s in specs if s.part != "2"]]
-    groups = [g for g in groups if g]
+    if chosen is None:
+        chosen, why = detect_profile(located)
+    else:
+        why = f"profile {chosen.name} ({chosen.title}), as asked"
+    specs = chosen.functions
+    parts = sorted({s.part for s in specs})
+    groups = [[s for s in specs if s.part == part] for part in parts]
     if parallel <= 1:
-        groups = [[s for g in groups for s in g]]
+        groups = [list(specs)]
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        futures = [pool.submit(_grade_group, files, g, located, notes, settings)
+        futures = [pool.submit(_grade_group, files, g, specs, located, notes, settings)
                    for g in groups]
         with _REFERENCES_LOCK:  # derive and import while the sandboxes import torch
             references()
         _warm_up()
         by_name: dict[str, list[CodeResult]] = {}
+        load_notes: dict[str, list[str]] = {}
         for future in futures:
-            for result in future.result():
+            results, loaded = future.result()
+            for result in results:
                 by_name.setdefault(result.function, []).append(result)
+            for module, items in loaded.items():
+                load_notes.setdefault(module, [n for n in items])
     ordered = [r for spec in specs for r in by_name.get(spec.name, [])]
+    all_notes = [why, *notes, *(n for module in sorted(load_notes) for n in load_notes[module])]
     if notes:
         ordered = [CodeResult(r.name, r.score, r.max_score, r.output + "\nNote: "
                               + "; ".join(notes), r.function, r.part) if r.score < r.max_score
                    else r for r in ordered]
-    return ordered
+    return CodeGrade(ordered, chosen.name, tuple(all_notes))
+
+
+def grade_code_submission(directory: str | Path, *, settings: CheckSettings | None = None,
+                          specs: Sequence[FunctionSpec] | None = None,
+                          profile: Profile | str | Path | None = None,
+                          parallel: int = 2) -> list[CodeResult]:
+    """The results of :func:`grade_code` (``specs``: grade these functions, as a profile)."""
+    if specs is not None:
+        profile = Profile("custom", "the given functions", tuple(specs))
+    return grade_code(directory, settings=settings, profile=profile, parallel=parallel).results

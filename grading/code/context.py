@@ -17,18 +17,49 @@ from grading.code.spec import FunctionSpec
 
 @dataclass
 class Context:
+    """One graded function of a loaded submission: where to call it and how hard to look."""
+
     session: Session
     modules: list[str]
     spec: FunctionSpec
     settings: CheckSettings
+    function: str = ""  # the name to call (``Class.method``); the spec's location by default
+    siblings: tuple[FunctionSpec, ...] = ()  # the other functions of the same profile
 
     def seed(self, k: int) -> int:
         return (self.settings.seed * 1000 + k) % 2**63
 
+    def call(self, cases: Sequence[Mapping[str, Any]], arrays: Mapping[str, Any],
+             **options: Any) -> list[CaseResult]:
+        """Run the student's function on ``cases`` (see :meth:`Session.call`)."""
+        return self.session.call(self.modules, self.function or self.spec.location, cases,
+                                 arrays, **options)
 
+    def points(self, check: str) -> float:
+        """The points of the property decided by ``check``."""
+        return sum(p.points for p in self.spec.properties if p.check == check)
 
-# --------------------------------------------------------------------------------------------
-# formatting
+    def arguments(self, **values: Any) -> list[Any]:
+        """The argument specs in the student's order, from values given by meaning (the
+        spread as ``scale``); an optional meaning the course's signature lacks is dropped."""
+        from grading.code.spec import SCALES
+
+        ordered = []
+        for name, meaning in self.spec.arguments:
+            key = "scale" if meaning in SCALES else meaning
+            if key not in values:
+                raise KeyError(f"the check has no value for {name!r} ({meaning})")
+            ordered.append(values[key])
+        return ordered
+
+    def position(self, meaning: str) -> int:
+        """The position of the argument with this meaning in the student's signature."""
+        from grading.code.spec import SCALES
+
+        for index, (_, has) in enumerate(self.spec.arguments):
+            if has == meaning or (meaning == "scale" and has in SCALES):
+                return index
+        raise KeyError(meaning)
 
 
 def show(value: Any) -> str:

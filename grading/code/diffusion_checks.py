@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from grading.code.context import (Context, Outcome, expectation_outcome, failure,
-                                  hermite_grid, ks_normal, lent_arguments, output_of, success, z_bound)
+                                  hermite_grid, ks_normal, lent_arguments, output_of, show,
+                                  success, z_bound)
 from grading.code.session import StudentCodeFailed
 from grading.code.spec import references
 
@@ -98,6 +100,8 @@ def _dsm_expectations(x: np.ndarray, sigma: np.ndarray) -> dict[str, float]:
             "lambda_one": 0.5 * np.sum((score + t / level) ** 2, axis=-1),
             "noise_sign": 0.5 * level**2 * np.sum((score - t / level) ** 2, axis=-1),
             "noise_times": 0.5 * level**2 * np.sum((score + t * level) ** 2, axis=-1),
+            "noise_over_variance": 0.5 * level**2 * np.sum((score + t / level**2) ** 2,
+                                                           axis=-1),
         }
         for key, values in norms.items():
             totals.setdefault(key, []).append(float(np.dot(w, values)))
@@ -108,12 +112,14 @@ def _check_dsm(ctx: Context) -> dict[str, Outcome]:
     rng = np.random.default_rng(ctx.seed(10))
     x = _mixture_samples(rng, _DSM_BATCH)
     sigma = np.resize(_DSM_LEVELS, _DSM_BATCH)
-    cases = [{"args": [{"callback": "score"}, {"array": "x"}, {"array": "sigma"},
-                       {"generator": ctx.seed(11)}], "seed": ctx.seed(12),
-              "repeat": _DSM_REPEATS}]
+    dtype = ctx.spec.dtype
+    cases = [{"args": ctx.arguments(score={"callback": "score"},
+                                    data={"array": "x", "dtype": dtype},
+                                    noise_level={"array": "sigma", "dtype": dtype},
+                                    generator={"generator": ctx.seed(11)}),
+              "seed": ctx.seed(12), "repeat": _DSM_REPEATS}]
     try:
-        (case,) = ctx.session.call(ctx.modules, "dsm_loss", cases, {"x": x, "sigma": sigma},
-                                   callbacks={"score": _mixture_score})
+        (case,) = ctx.call(cases, {"x": x, "sigma": sigma}, callbacks={"score": _mixture_score})
     except StudentCodeFailed as error:
         return {"dsm_scalar": failure(str(error)), "dsm_expectation": failure(str(error))}
     values, why = output_of(case)
@@ -154,19 +160,22 @@ _STEP_ALPHA = 0.05
 def _check_langevin_step(ctx: Context) -> dict[str, Outcome]:
     rng = np.random.default_rng(ctx.seed(13))
     x = _mixture_samples(rng, _STEP_POINTS, sigma=1.0)
-    cases = [{"args": [{"callback": "score"}, {"array": "x"}, {"float": _STEP_SIGMA},
-                       {"float": _STEP_ALPHA}, {"generator": ctx.seed(14)}],
+    cases = [{"args": ctx.arguments(score={"callback": "score"},
+                                    points={"array": "x", "dtype": ctx.spec.dtype},
+                                    noise_level={"float": _STEP_SIGMA},
+                                    step_size={"float": _STEP_ALPHA},
+                                    generator={"generator": ctx.seed(14)}),
               "seed": ctx.seed(15)}]
     try:
-        (case,) = ctx.session.call(ctx.modules, "langevin_step", cases, {"x": x},
-                                   callbacks={"score": _mixture_score})
+        (case,) = ctx.call(cases, {"x": x}, callbacks={"score": _mixture_score})
     except StudentCodeFailed as error:
         return {"langevin_shape": failure(str(error)), "langevin_law": failure(str(error))}
     out, why = output_of(case, x.shape)
     if out is None:
         return {"langevin_shape": failure(why), "langevin_law": failure(why)}
-    shape = (success("returns x's shape (n, 2) and dtype") if case.dtype == "float64" else
-             failure(f"returns dtype {case.dtype} for float64 points"))
+    shape = (success("returns x's shape (n, 2) and dtype")
+             if ctx.spec.accepts_dtype(case.dtype, ctx.spec.dtype) else
+             failure(f"returns dtype {case.dtype} for {ctx.spec.dtype} points"))
     r = references()
     score = _mixture_score(x, np.float64(_STEP_SIGMA))["r0"]
     mean = r.langevin_step(x, score, _STEP_ALPHA, 0.0)  # the update with ε = 0
@@ -231,15 +240,16 @@ _START_BOX = 8.0
 
 def _reference_sampler(x: np.ndarray, rng: np.random.Generator, *, noise: float = 1.0,
                        scaled: bool = True, order: slice = slice(None),
-                       denoise: bool = False) -> np.ndarray:
+                       denoise: bool = False, power: int = 2, drift: float = 1.0
+                       ) -> np.ndarray:
     """The homework's annealed Langevin dynamics with the derived LANGEVIN_STEP (``noise``,
-    ``scaled``, ``order`` and ``denoise`` make the known mistakes)."""
+    ``scaled``, ``order``, ``denoise``, ``power`` and ``drift`` make the known mistakes)."""
     r = references()
     levels = _LEVELS[order]
     for level in levels:
-        step = _ETA * level**2 / _LEVELS[-1] ** 2 if scaled else _ETA
+        step = _ETA * (level / _LEVELS[-1]) ** power if scaled else _ETA
         for _ in range(_STEPS):
-            score = _mixture_score(x, np.float64(level))["r0"]
+            score = drift * _mixture_score(x, np.float64(level))["r0"]
             x = r.langevin_step(x, score, step, noise * rng.standard_normal(x.shape))
     if denoise:
         x = x + levels[-1] ** 2 * _mixture_score(x, np.float64(levels[-1]))["r0"]
@@ -284,20 +294,24 @@ def _check_annealed(ctx: Context) -> dict[str, Outcome]:
     rng = np.random.default_rng(ctx.seed(16))
     start = rng.uniform(-_START_BOX, _START_BOX, (_CHAINS, 2))
     reference_start = rng.uniform(-_START_BOX, _START_BOX, (_CHAINS, 2))
-    cases = [{"args": [{"callback": "score"}, {"array": "x"}, {"array": "sigmas"},
-                       {"float": _ETA}, {"int": _STEPS}, {"generator": ctx.seed(17)}],
+    dtype = ctx.spec.dtype
+    cases = [{"args": ctx.arguments(score={"callback": "score"},
+                                    points={"array": "x", "dtype": dtype},
+                                    noise_levels={"array": "sigmas", "dtype": dtype},
+                                    step_scale={"float": _ETA}, steps={"int": _STEPS},
+                                    generator={"generator": ctx.seed(17)}),
               "seed": ctx.seed(18)}]
     try:
-        (case,) = ctx.session.call(ctx.modules, "annealed_langevin", cases,
-                                   {"x": start, "sigmas": _LEVELS},
-                                   callbacks={"score": _mixture_score})
+        (case,) = ctx.call(cases, {"x": start, "sigmas": _LEVELS},
+                           callbacks={"score": _mixture_score})
     except StudentCodeFailed as error:
         return {"annealed_shape": failure(str(error)), "annealed_law": failure(str(error))}
     out, why = output_of(case, start.shape)
     if out is None:
         return {"annealed_shape": failure(why), "annealed_law": failure(why)}
-    shape = (success("returns x's shape (n, 2) and dtype") if case.dtype == "float64" else
-             failure(f"returns dtype {case.dtype} for float64 points"))
+    shape = (success("returns x's shape (n, 2) and dtype")
+             if ctx.spec.accepts_dtype(case.dtype, ctx.spec.dtype) else
+             failure(f"returns dtype {case.dtype} for {ctx.spec.dtype} points"))
     alpha = ctx.settings.failure_prob
     reference = _reference_sampler(reference_start, np.random.default_rng(ctx.seed(19)))
     passed, detail = _two_sample(out, reference, alpha, ctx.seed(20))
@@ -323,8 +337,294 @@ def _check_annealed(ctx: Context) -> dict[str, Outcome]:
         f"{detail}")}
 
 
+
+# --------------------------------------------------------------------------------------------
+# the course's forms: the loss draws σ itself, the sampler starts on its own
+
+
+def _forms(ctx: Context, meanings: Sequence[str]) -> list[dict[str, str]]:
+    """Every combination of the containers the course may pass these arguments in, the
+    profile's preferred first (``{meaning: form}``)."""
+    combinations: list[dict[str, str]] = [{}]
+    for meaning in meanings:
+        combinations = [{**c, meaning: form} for c in combinations
+                        for form in ctx.spec.form(meaning)]
+    return combinations
+
+
+def _array(name: str, dtype: str, form: str) -> dict[str, Any]:
+    return {"array": name, "dtype": dtype, "form": form}
+
+
+def _first_working(ctx: Context, probes: Sequence[dict[str, Any]], arrays: Mapping[str, Any],
+                   callbacks: Mapping[str, Any]) -> tuple[int | None, str]:
+    """The first probe case the student's function runs without an error, or why none does."""
+    try:
+        results = ctx.call(probes, arrays, callbacks=callbacks)
+    except StudentCodeFailed as error:
+        return None, str(error)
+    for index, case in enumerate(results):
+        if case.ok:
+            return index, ""
+    return None, f"raised an error:\n{results[0].error}"
+
+
+class _ScoreRecorder:
+    """The lent score, recording the σ of each row it is called on (the student's draw)."""
+
+    def __init__(self) -> None:
+        self.sigmas: list[np.ndarray] = []
+        self.calls = 0
+
+    def __call__(self, *args: Any, **arrays: Any) -> dict[str, np.ndarray]:
+        value = _mixture_score(*args, **arrays)
+        x, sigma = lent_arguments(arrays, ("x", "sigma")) if not args else args[:2]
+        rows = np.asarray(x).shape[0]
+        self.sigmas.append(np.broadcast_to(np.asarray(sigma, dtype=np.float64).reshape(-1),
+                                           (rows,)).copy())
+        self.calls += 1
+        return value
+
+
+_DRAW_BATCH = 24
+_DRAW_REPEATS = 200
+
+
+def _sigma_draw_outcome(ctx: Context, recorded: Sequence[np.ndarray], levels: np.ndarray,
+                        calls: int, batch: int) -> Outcome:
+    """σ of each example uniform over the levels, drawn independently: every recorded σ is a
+    level; each level's count over all draws lies in its exact Binomial(n, 1/L) interval; and
+    no call has one σ for the whole batch (P ≤ calls·L^(1−batch) for a correct draw)."""
+    from scipy import stats
+
+    sigmas = np.concatenate(recorded) if recorded else np.empty(0)
+    n, L = len(sigmas), len(levels)
+    if n != calls * batch:
+        return failure(f"the score was called on {n} rows over {calls} calls; with one call "
+                       f"per example (or per batch) there would be {calls * batch}: the σ draw "
+                       f"cannot be attributed to the examples")
+    alpha = ctx.settings.failure_prob
+    nearest = np.argmin(np.abs(sigmas[:, None] - levels[None, :]), axis=1)
+    off = np.abs(sigmas - levels[nearest]) > 1e-5 * levels[nearest]
+    if np.any(off):
+        return failure(f"draws σ values that are not among the levels {show(levels)} (e.g. "
+                       f"{show(sigmas[off][:4])}): σ must be drawn from the list sigmas, not "
+                       f"from an interval")
+    per_call = nearest.reshape(calls, batch)
+    constant = int(np.sum(np.all(per_call == per_call[:, :1], axis=1)))
+    chance = calls * float(L) ** (1 - batch)
+    if constant > 0 and chance <= alpha / 2:
+        return failure(f"uses one σ for the whole batch in {constant} of {calls} calls: draw σ "
+                       f"independently for each example (e.g. sigmas[torch.randint(0, L, "
+                       f"(N,))]); a correct draw does this with probability ≤ {chance:.1g}")
+    counts = np.bincount(nearest, minlength=L)
+    tail = alpha / (4 * L)
+    lo, hi = stats.binom.ppf(tail, n, 1 / L), stats.binom.isf(tail, n, 1 / L)
+    if np.all((counts >= lo) & (counts <= hi)):
+        return success(f"draws σ uniformly from the {L} levels, independently for each example "
+                       f"(counts {counts.tolist()} over {n} draws within the exact binomial "
+                       f"interval [{lo:g}, {hi:g}]; false-failure probability {alpha:g})")
+    return failure(f"does not draw σ uniformly from the levels: counts {counts.tolist()} of "
+                   f"levels {show(levels)} over {n} draws; a uniform draw gives each a count in "
+                   f"[{lo:g}, {hi:g}] except with probability {alpha / 2:.2g}")
+
+
+def _check_dsm_drawing_sigma(ctx: Context) -> dict[str, Outcome]:
+    dtype = ctx.spec.dtype
+    rng = np.random.default_rng(ctx.seed(30))
+    x = np.asarray(_mixture_samples(rng, _DRAW_BATCH), dtype=dtype).astype(np.float64)
+    levels = np.asarray(_DSM_LEVELS[::-1], dtype=dtype).astype(np.float64)  # decreasing
+    arrays = {"x": x, "sigmas": levels}
+    combinations = _forms(ctx, ("data", "noise_levels"))
+
+    def case(forms: Mapping[str, str], repeat: int) -> dict[str, Any]:
+        return {"args": ctx.arguments(score={"callback": "score"},
+                                      data=_array("x", dtype, forms["data"]),
+                                      noise_levels=_array("sigmas", dtype,
+                                                          forms["noise_levels"])),
+                "seed": ctx.seed(31), "repeat": repeat}
+
+    keys = ("dsm_scalar", "dsm_sigma_draw", "dsm_expectation")
+    chosen, why = _first_working(ctx, [case(f, 1) for f in combinations], arrays,
+                                 {"score": _mixture_score})
+    if chosen is None:
+        return {key: failure(why) for key in keys}
+    recorder = _ScoreRecorder()
+    try:
+        (result,) = ctx.call([case(combinations[chosen], _DRAW_REPEATS)], arrays,
+                             callbacks={"score": recorder})
+    except StudentCodeFailed as error:
+        return {key: failure(str(error)) for key in keys}
+    values, why = output_of(result)
+    if values is None:
+        return {key: failure(why) for key in keys}
+    if result.shape != ():
+        failed = failure(f"returns shape {result.shape}; the loss is a scalar"
+                         + (" (one value per example: average over the examples)"
+                            if result.shape == (_DRAW_BATCH,) else ""))
+        return {key: failed for key in keys}
+    per_level = [_dsm_expectations(x, np.full(_DRAW_BATCH, level)) for level in levels]
+    e = {key: float(np.mean([p[key] for p in per_level])) for key in per_level[0]}
+    wrong = (
+        ("is missing the ½ in ½ λ(σ) ‖s + (x̃ − x)/σ²‖²", 2 * e["loss"]),
+        ("has the wrong sign of the noise term: ‖s(x̃, σ) − (x̃ − x)/σ²‖² (the target is "
+         "∇ log N(x̃; x, σ²) = −(x̃ − x)/σ²)", e["noise_sign"]),
+        ("weights by λ(σ) = σ instead of σ²", e["lambda_sigma"]),
+        ("has no weighting λ(σ) = σ²", e["lambda_one"]),
+        ("divides the noise by σ² where σ belongs (z/σ², with x̃ − x = σz: the target is "
+         "−(x̃ − x)/σ² = −z/σ)", e["noise_over_variance"]),
+        ("uses σ z where z/σ belongs", e["noise_times"]),
+        ("sums over the examples instead of averaging", _DRAW_BATCH * e["loss"]),
+        ("averages over the two coordinates as well (the squared norm sums them)",
+         e["loss"] / 2),
+    )
+    forms = combinations[chosen]
+    note = "" if chosen == 0 else (f" (called with training_data as {forms['data']} and sigmas "
+                                   f"as {forms['noise_levels']}: the other forms raised)")
+    return {"dsm_scalar": success("returns a scalar" + note),
+            "dsm_sigma_draw": _sigma_draw_outcome(ctx, recorder.sigmas, levels, _DRAW_REPEATS,
+                                                  _DRAW_BATCH),
+            "dsm_expectation": expectation_outcome(
+                ctx, values, e["loss"], "E[½ σ² ‖s(x̃, σ) + (x̃ − x)/σ²‖²] over σ uniform on "
+                                        "the levels and x̃ = x + σz, averaged over the "
+                                        "examples (Gauss–Hermite quadrature, the derived "
+                                        "noised-mixture score)", wrong)}
+
+
+_START_CHAINS = 2000
+_SAMPLER_BUDGET_SECONDS = 12.0
+_SAMPLER_PROBE_CHAINS = 16
+
+
+def _sampler_case(ctx: Context, forms: Mapping[str, str], n: int, sigmas: str, steps: int,
+                  eps: float, trajectory: bool, seed: int) -> dict[str, Any]:
+    return {"args": ctx.arguments(score={"callback": "score"}, sample_count={"int": n},
+                                  noise_levels=_array(sigmas, ctx.spec.dtype,
+                                                      forms["noise_levels"]),
+                                  steps={"int": steps}, step_scale={"float": eps},
+                                  trajectory={"bool": trajectory}),
+            "seed": seed}
+
+
+def _start_outcome(ctx: Context, case: Any) -> Outcome:
+    """x₀ ~ N(0, I): one step of size 1e-12 leaves the start (moves < 1e-5); the KS test of
+    each coordinate against N(0, 1) and their correlation."""
+    out, why = output_of(case, (_START_CHAINS, 2))
+    if out is None:
+        return failure(f"with one level, one step and eps = 1e-12 it {why}")
+    alpha = ctx.settings.failure_prob
+    columns = [ks_normal(out[:, j], alpha / 2, n_assertions=2) for j in range(2)]
+    with np.errstate(all="ignore"):
+        correlation = float(np.nan_to_num(np.corrcoef(out.T)[0, 1]))
+    bound = z_bound(alpha / 2) / math.sqrt(_START_CHAINS)
+    if all(columns) and abs(correlation) <= bound:
+        return success(f"its start is N(0, I): after one step of size 1e-12 the {_START_CHAINS} "
+                       f"points pass the KS test against N(0, 1) in each coordinate and are "
+                       f"uncorrelated (false-failure probability {alpha:g})")
+    hints = []
+    if np.ptp(out) < 1e-3:
+        hints.append("it starts every chain at the same point (zeros?)")
+    elif np.all(out > -1e-3) and np.all(out < 1 + 1e-3):
+        hints.append("it starts from the uniform law on [0, 1) (torch.rand): x₀ ~ N(0, I) "
+                     "is torch.randn")
+    else:
+        sd = np.std(out, axis=0, ddof=1)
+        hints.append(f"the start has standard deviations {show(sd)} and means "
+                     f"{show(out.mean(axis=0))}; x₀ ~ N(0, I) has 1 and 0")
+    return failure(f"it does not start from x₀ ~ N(0, I): {hints[0]}. {columns[0].message()}")
+
+
+def _check_langevin_sampler(ctx: Context) -> dict[str, Outcome]:
+    keys = ("sampler_shape", "sampler_start", "annealed_law")
+    combinations = _forms(ctx, ("noise_levels",))
+    small = np.asarray([1.0, 0.5])
+    arrays = {"small": small, "levels": _LEVELS, "single": np.asarray([0.5])}
+    score = {"score": _mixture_score}
+    probes = [_sampler_case(ctx, f, 4, "small", 2, 0.01, False, ctx.seed(32))
+              for f in combinations]
+    chosen, why = _first_working(ctx, probes, arrays, score)
+    if chosen is None:
+        return {key: failure(why) for key in keys}
+    forms = combinations[chosen]
+    probe_n = _SAMPLER_PROBE_CHAINS
+    cases = [_sampler_case(ctx, forms, 3, "small", 2, 0.01, True, ctx.seed(33)),
+             _sampler_case(ctx, forms, _START_CHAINS, "single", 1, 1e-12, False, ctx.seed(34)),
+             _sampler_case(ctx, forms, probe_n, "levels", _STEPS, _ETA, False, ctx.seed(35))]
+    try:
+        trajectory, start, timing = ctx.call(cases, arrays, callbacks=score, timeout=60.0)
+    except StudentCodeFailed as error:
+        return {key: failure(str(error)) for key in keys}
+    problems = []
+    if not trajectory.ok:
+        problems.append(f"with return_traj=True it raised an error:\n{trajectory.error}")
+    elif trajectory.shape != (3, 4, 2):
+        layout = " (the steps are stacked on axis 0: each chain's states go along axis 1)" \
+            if trajectory.shape == (4, 3, 2) else ""
+        problems.append(f"with return_traj=True, 3 samples, 2 levels and 2 iterations it "
+                        f"returns shape {trajectory.shape}; the trajectory is "
+                        f"n_samples × (L·T) × 2 = (3, 4, 2){layout}")
+    seconds = float(timing.info.get("seconds", 0.0) or 0.0) if timing.ok else 0.0
+    n = _CHAINS
+    if seconds * _CHAINS / probe_n > _SAMPLER_BUDGET_SECONDS:
+        n = max(100, int(_SAMPLER_BUDGET_SECONDS / max(seconds, 1e-9) * probe_n))
+    try:
+        (main,) = ctx.call([_sampler_case(ctx, forms, n, "levels", _STEPS, _ETA, False,
+                                          ctx.seed(36))], arrays, callbacks=score,
+                           timeout=4 * _SAMPLER_BUDGET_SECONDS + 30.0)
+    except StudentCodeFailed as error:
+        main = None
+        law = failure(f"{error} ({n} chains of {len(_LEVELS)}×{_STEPS} steps; {probe_n} "
+                      f"chains took {seconds:.2f} s: too slow?)")
+    if main is not None:
+        out, why = output_of(main, (n, 2))
+        if out is None:
+            problems.append(f"with {n} samples it {why}" if main.ok else why)
+            law = failure(why)
+        elif not ctx.spec.accepts_dtype(main.dtype, ctx.spec.dtype):
+            problems.append(f"returns dtype {main.dtype}")
+            law = _sampler_law(ctx, out)
+        else:
+            law = _sampler_law(ctx, out)
+    shape = failure("; ".join(problems)) if problems else success(
+        "returns n_samples × 2, and with return_traj the trajectory n_samples × (L·T) × 2")
+    return {"sampler_shape": shape, "sampler_start": _start_outcome(ctx, start),
+            "annealed_law": law}
+
+
+def _sampler_law(ctx: Context, out: np.ndarray) -> Outcome:
+    alpha = ctx.settings.failure_prob
+    rng = np.random.default_rng(ctx.seed(37))
+    reference_start = rng.standard_normal((_CHAINS, 2))
+    reference = _reference_sampler(reference_start, np.random.default_rng(ctx.seed(38)))
+    passed, detail = _two_sample(out, reference, alpha, ctx.seed(39))
+    if passed:
+        return success(f"its {len(out)} samples are indistinguishable from {_CHAINS} of a "
+                       f"reference run of the algorithm (false-failure probability {alpha:g}): "
+                       f"{detail}")
+    hint = ""
+    for feedback, options in (
+            ("the noise is scaled by √α_i instead of √(2α_i)", {"noise": math.sqrt(0.5)}),
+            ("α_i = eps·σ_i/σ_L; it is eps·σ_i²/σ_L²", {"power": 1}),
+            ("the step size is eps at every level; it is α_i = eps·σ_i²/σ_L²",
+             {"scaled": False}),
+            ("it runs the levels from the smallest σ to the largest",
+             {"order": slice(None, None, -1)}),
+            ("it adds a final denoising step x + σ_L² s(x, σ_L) (not part of the homework's "
+             "algorithm)", {"denoise": True}),
+            ("there is no noise term √(2α_i) z", {"noise": 0.0})):
+        mutant = _reference_sampler(reference_start, np.random.default_rng(ctx.seed(38)),
+                                    **options)
+        if np.all(np.isfinite(mutant)) and _two_sample(out, mutant, alpha, ctx.seed(39))[0]:
+            hint = f" Likely mistake: {feedback}."
+            break
+    return failure(f"its samples differ from a reference run of annealed Langevin dynamics."
+                   f"{hint}\n{detail}")
+
+
 CHECKERS = {
     "dsm_loss": _check_dsm,
+    "dsm_loss_drawing_sigma": _check_dsm_drawing_sigma,
     "langevin_step": _check_langevin_step,
     "annealed_langevin": _check_annealed,
+    "langevin_sampler": _check_langevin_sampler,
 }

@@ -30,6 +30,7 @@ this process and may replace any of it; the harness validates every reply.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import random
@@ -38,6 +39,7 @@ import struct
 import sys
 import time
 import traceback
+import types
 
 MAGIC = b"GVF1"
 MAX_OUTPUT_ELEMENTS = 16 * 2**20
@@ -104,6 +106,751 @@ def _describe(error: BaseException) -> str:
     return text[-1500:]
 
 
+def _first_parameter(function) -> str:  # noqa: ANN001
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return ""
+    return parameters[0] if parameters else ""
+
+
+# -- loading a student's file safely ----------------------------------------------------------
+#
+# A student's file is not imported as a whole: real files train, plot, parse argv and import
+# the course's helpers when imported. The file is parsed and only the top-level statements
+# that define its interface run, one at a time, in the module's namespace (``__name__`` is the
+# registered name, never "__main__"): imports, function and class definitions, docstrings,
+# assignments that do not call the file's own functions, argparse set-up calls, and if/try
+# blocks made only of those (never the ``if __name__ == "__main__":`` block; a kept try
+# block's handlers run with their other statements replaced by ``pass``). A kept statement
+# that raises is skipped with a note. Modules grading does not need (plotting, progress bars,
+# notebooks, loggers) are inert stubs; a module the file imports that cannot be imported is an
+# absent stub, which raises a clear ModuleNotFoundError when anything of it is called. Only
+# the names the file's own import statements name are stubbed (torch and numpy keep failing
+# their optional imports normally). Another of the submission's files imported by the file
+# is loaded the same way. :func:`load_submission` returns the module and its notes.
+
+# packages stubbed even when installed (prefixes: their submodules too)
+_INERT_ROOTS = ("matplotlib", "mpl_toolkits", "pylab", "seaborn", "tqdm", "IPython",
+                "google.colab", "wandb", "tensorboard", "tensorboardX",
+                "torch.utils.tensorboard")
+# calls at top level that only configure an argument parser: kept so parse_args() has defaults
+_PARSER_SETUP = frozenset({"add_argument", "add_argument_group", "add_mutually_exclusive_group",
+                           "set_defaults", "add_subparsers", "add_parser"})
+# plotting calls whose result is unpacked (fig, ax = ...): how many stubs they return
+_INERT_TUPLES = {"hist": 3, "get_legend_handles_labels": 2, "subplot_mosaic": 2, "xlim": 2,
+                 "ylim": 2, "get_xlim": 2, "get_ylim": 2}
+_OWN_CALL = "assignments that call the file's own functions"
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _prefixes(name: str) -> list[str]:
+    """``"a.b.c"`` -> ``["a", "a.b", "a.b.c"]``."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _inert_root(fullname: str) -> str | None:
+    for root in _INERT_ROOTS:
+        if fullname == root or fullname.startswith(root + "."):
+            return root
+    return None
+
+
+class _Inert:
+    """Anything of a module grading does not need: every use of it does nothing.
+
+    Its attributes are inert, calling it returns an inert stub, it is a no-op context manager,
+    iterating it yields nothing, it is truthy, item assignment is ignored.
+    """
+
+    def __init__(self, path: str = "stub") -> None:
+        object.__setattr__(self, "_path", path)
+
+    def __getattr__(self, name: str) -> _Inert:
+        if _is_dunder(name):
+            raise AttributeError(name)
+        return _Inert(f"{self._path}.{name}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        pass
+
+    def __delattr__(self, name: str) -> None:
+        pass
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        return _inert_result(self._path, args, kwargs)
+
+    def __getitem__(self, key: object) -> _Inert:
+        return _Inert(f"{self._path}[]")
+
+    def __setitem__(self, key: object, value: object) -> None:
+        pass
+
+    def __delitem__(self, key: object) -> None:
+        pass
+
+    def __enter__(self) -> _Inert:
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+    def __mro_entries__(self, bases: tuple) -> tuple:
+        return (_inert_class(self._path),)
+
+    def __repr__(self) -> str:
+        return f"<stub {self._path}>"
+
+
+class _InertAxes(list):
+    """The axes of a stubbed ``plt.subplots``: indexable like NumPy's array of axes."""
+
+    def __getitem__(self, key):  # noqa: ANN001, ANN204
+        if isinstance(key, tuple):
+            item = self
+            for k in key:
+                item = item[k]
+            return item
+        return list.__getitem__(self, key)
+
+    def __getattr__(self, name: str) -> _Inert:
+        if _is_dunder(name):
+            raise AttributeError(name)
+        return _Inert(f"axes.{name}")
+
+    def _flat(self) -> list:
+        return [a for row in self for a in (row if isinstance(row, _InertAxes) else [row])]
+
+    @property
+    def flat(self) -> _InertAxes:
+        return _InertAxes(self._flat())
+
+    def flatten(self) -> _InertAxes:
+        return _InertAxes(self._flat())
+
+    ravel = flatten
+
+    def tolist(self) -> list:
+        return list(self)
+
+    @property
+    def shape(self) -> tuple:
+        if self and isinstance(self[0], _InertAxes):
+            return (len(self), len(self[0]))
+        return (len(self),)
+
+
+def _count(value: object, default: int) -> int:
+    try:
+        return max(1, min(int(value), 64))
+    except (TypeError, ValueError):
+        return default
+
+
+def _inert_result(path: str, args: tuple, kwargs: dict) -> object:
+    last = path.rsplit(".", 1)[-1]
+    if last == "subplots":
+        nrows = _count(args[0] if args else kwargs.get("nrows", 1), 1)
+        ncols = _count(args[1] if len(args) > 1 else kwargs.get("ncols", 1), 1)
+        grid = _InertAxes(_InertAxes(_Inert(f"{path}()[{i},{j}]") for j in range(ncols))
+                          for i in range(nrows))
+        if not kwargs.get("squeeze", True):
+            axes = grid
+        elif nrows == ncols == 1:
+            axes = grid[0][0]
+        elif nrows == 1:
+            axes = grid[0]
+        elif ncols == 1:
+            axes = _InertAxes(row[0] for row in grid)
+        else:
+            axes = grid
+        # plt.subplots (a module's function) returns (figure, axes); fig.subplots only axes
+        return axes if "(" in path or "[" in path else (_Inert(f"{path}()[0]"), axes)
+    if last in _INERT_TUPLES:
+        return tuple(_Inert(f"{path}()[{i}]") for i in range(_INERT_TUPLES[last]))
+    return _Inert(f"{path}()")
+
+
+def _inert_class(path: str) -> type:
+    """A base class standing for an inert stub (``class Logger(SummaryWriter): ...``)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:  # noqa: N807
+        pass
+
+    def __getattr__(self, name: str) -> _Inert:  # noqa: N807
+        if _is_dunder(name):
+            raise AttributeError(name)
+        return _Inert(f"{path}.{name}")
+
+    return type(path.rsplit(".", 1)[-1] or "Stub", (), {"__init__": __init__,
+                                                       "__getattr__": __getattr__})
+
+
+class _Progress:
+    """tqdm's stand-in: iterates exactly like the iterable it wraps and draws nothing."""
+
+    def __init__(self, iterable: object = None, desc: object = None, total: object = None,
+                 *args: object, **kwargs: object) -> None:
+        self.iterable, self.desc, self.n = iterable, desc, 0
+        if total is None and iterable is not None:
+            try:
+                total = len(iterable)
+            except Exception:  # noqa: BLE001 - no length: none
+                total = None
+        self.total = total
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(()) if self.iterable is None else iter(self.iterable)
+
+    def __len__(self) -> int:
+        try:
+            return int(self.total) if self.total is not None else 0
+        except (TypeError, ValueError):
+            return 0
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> _Inert:
+        if _is_dunder(name):
+            raise AttributeError(name)
+        return _Inert(f"tqdm.{name}")
+
+    def update(self, n: object = 1) -> None:
+        try:
+            self.n += n
+        except TypeError:
+            pass
+
+    def set_description(self, desc: object = None, refresh: bool = True) -> None:
+        self.desc = desc
+
+    set_description_str = set_description
+
+    def set_postfix(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def set_postfix_str(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def reset(self, total: object = None) -> None:
+        self.n, self.total = 0, total
+
+    def close(self) -> None:
+        pass
+
+    refresh = clear = display = unpause = close
+
+    @staticmethod
+    def write(s: object, file: object = None, end: str = "\n", nolock: bool = False) -> None:
+        try:
+            print(s, end=end, file=file if file is not None else sys.stdout)
+        except Exception:  # noqa: BLE001 - a message, nothing more
+            pass
+
+    @classmethod
+    def pandas(cls, *args: object, **kwargs: object) -> None:
+        pass
+
+
+def _trange(*args: object, **kwargs: object) -> _Progress:
+    return _Progress(range(*args), **kwargs)
+
+
+class _InertModule(types.ModuleType):
+    """A stub for a module grading does not need (matplotlib.pyplot, tqdm, wandb, ...)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        if name == "tqdm" or name.startswith("tqdm."):
+            self.tqdm = self.tqdm_notebook = _Progress
+            self.trange = self.tnrange = _trange
+
+    def __getattr__(self, name: str) -> object:
+        if name == "__version__":
+            return "0+stub"
+        if _is_dunder(name):
+            raise AttributeError(name)
+        return _Inert(f"{self.__name__}.{name}")
+
+
+def _absent_error(module: str, path: str, verb: str) -> ModuleNotFoundError:
+    return ModuleNotFoundError(
+        f"module {module!r} is not available to the grader (it was replaced by a stub so the "
+        f"file could load); this code {verb} {path}", name=module)
+
+
+class _Absent:
+    """Something of a module that cannot be imported: looking it up works, using it raises."""
+
+    def __init__(self, module: str, path: str) -> None:
+        object.__setattr__(self, "_module", module)
+        object.__setattr__(self, "_path", path)
+
+    def __getattr__(self, name: str) -> _Absent:
+        if _is_dunder(name):
+            raise AttributeError(name)
+        return _Absent(self._module, f"{self._path}.{name}")
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        raise _absent_error(self._module, self._path, "called")
+
+    def __iter__(self):  # noqa: ANN204
+        raise _absent_error(self._module, self._path, "iterated over")
+
+    def __getitem__(self, key: object) -> object:
+        raise _absent_error(self._module, self._path, "indexed")
+
+    def __mro_entries__(self, bases: tuple) -> tuple:
+        module, path = self._module, self._path
+
+        def __init__(self, *args: object, **kwargs: object) -> None:  # noqa: N807
+            raise _absent_error(module, path, "instantiated a subclass of")
+
+        return (type(path.rsplit(".", 1)[-1], (), {"__init__": __init__}),)
+
+    def __repr__(self) -> str:
+        return f"<stub {self._path}: module {self._module!r} is not available to the grader>"
+
+
+class _AbsentModule(types.ModuleType):
+    """A stub for a module the student's file imports that cannot be imported (cv2, hw5_utils)."""
+
+    def __getattr__(self, name: str) -> _Absent:
+        if _is_dunder(name):
+            raise AttributeError(name)
+        return _Absent(self.__name__, f"{self.__name__}.{name}")
+
+
+class _StubLoader:
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+
+    def create_module(self, spec: object) -> types.ModuleType:
+        return self.kind(spec.name)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        pass
+
+
+class _SubmissionLoader:
+    """Loads one of the submission's files safely; ``notes`` says how it went."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def create_module(self, spec: object) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.notes = _execute_file(module, module.__spec__.origin)
+
+
+class _StubFinder:
+    """First on ``sys.meta_path``: the inert packages, the absent names, the submission's files.
+
+    ``absent`` holds only names a student's file imported that could not be imported (and
+    their submodules are stubbed too); every other import goes on to the normal finders.
+    """
+
+    def __init__(self) -> None:
+        self.absent: set[str] = set()
+        self.works: list[str] = []
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> object:
+        try:
+            return self._find(fullname, path, target)
+        except Exception:  # noqa: BLE001 - never break an import the finder does not handle
+            return None
+
+    def _find(self, fullname: str, path: object, target: object) -> object:
+        from importlib.machinery import ModuleSpec, PathFinder
+
+        if _inert_root(fullname) is not None:
+            return ModuleSpec(fullname, _StubLoader(_InertModule), origin="stub",
+                              is_package=True)
+        if any(prefix in self.absent for prefix in _prefixes(fullname)):
+            return ModuleSpec(fullname, _StubLoader(_AbsentModule), origin="stub",
+                              is_package=True)
+        if any(root.startswith(fullname + ".") for root in _INERT_ROOTS):
+            # the parent of an inert package (google for google.colab): the real one if any
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None) if finder is not self else None
+                spec = find(fullname, path, target) if find is not None else None
+                if spec is not None:
+                    return spec
+            return ModuleSpec(fullname, _StubLoader(_InertModule), origin="stub",
+                              is_package=True)
+        if path is None and "." not in fullname:
+            for work in self.works:
+                candidate = os.path.join(work, fullname + ".py")
+                if not os.path.isfile(candidate):
+                    continue
+                found = PathFinder.find_spec(fullname)
+                if found is not None and found.origin and os.path.realpath(found.origin) \
+                        != os.path.realpath(candidate):
+                    return None  # a library of that name comes first (as on sys.path)
+                import importlib.util
+
+                return importlib.util.spec_from_file_location(fullname, candidate,
+                                                              loader=_SubmissionLoader())
+        return None
+
+
+_FINDER: _StubFinder | None = None
+
+
+def _install_finder(work: str | None) -> _StubFinder:
+    """The stub finder, first on ``sys.meta_path``; real inert packages already imported (torch
+    imports tqdm) are dropped from ``sys.modules`` so the student's file gets the stubs."""
+    global _FINDER
+    if _FINDER is None:
+        _FINDER = _StubFinder()
+        for name in list(sys.modules):
+            if _inert_root(name) is not None and not isinstance(sys.modules[name], _InertModule):
+                del sys.modules[name]
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+    if work and work not in _FINDER.works:
+        _FINDER.works.append(work)
+    return _FINDER
+
+
+class _OwnNames:
+    """What a file defines at top level: its functions, its classes' methods, imported names."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.functions: set[str] = set()
+        self.methods: set[str] = set()
+        self.imports: set[str] = set()
+        for statement in _top_level(tree.body):
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions.add(statement.name)
+            elif isinstance(statement, ast.ClassDef):
+                self.methods.update(s.name for s in statement.body
+                                    if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                    and not _is_dunder(s.name))
+            elif isinstance(statement, ast.Import):
+                self.imports.update((a.asname or a.name).split(".")[0] for a in statement.names)
+            elif isinstance(statement, ast.ImportFrom):
+                self.imports.update(a.asname or a.name for a in statement.names)
+
+    def calls_own(self, func: ast.expr) -> bool:
+        """Whether calling ``func`` runs the file's own code (``train(...)``,
+        ``vae.train_model(...)`` when a class of the file defines ``train_model``)."""
+        if isinstance(func, ast.Name):
+            return func.id in self.functions
+        if not isinstance(func, ast.Attribute) or func.attr not in self.methods:
+            return False
+        root = func.value
+        while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
+            root = root.func if isinstance(root, ast.Call) else root.value
+        return not (isinstance(root, ast.Name) and root.id in self.imports)
+
+
+def _top_level(statements: list) -> list:
+    """The statements of a block and of the if/try blocks in it (not inside definitions)."""
+    found = []
+    for statement in statements:
+        found.append(statement)
+        if isinstance(statement, ast.If):
+            found += _top_level(statement.body + statement.orelse)
+        elif isinstance(statement, _TRY):
+            found += _top_level(statement.body + statement.orelse + statement.finalbody
+                                + [s for h in statement.handlers for s in h.body])
+    return found
+
+
+_TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+
+
+def _calls_own(node: ast.AST, own: _OwnNames) -> bool:
+    """Whether evaluating ``node`` calls the file's own code (lambda bodies do not run)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Lambda):
+            continue
+        if isinstance(current, ast.Call) and own.calls_own(current.func):
+            return True
+        stack.extend(ast.iter_child_nodes(current))
+    return False
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` in any spelling (either side, either quotes, in an and/or)."""
+    nodes = list(ast.walk(test))
+    return (any(isinstance(n, ast.Name) and n.id == "__name__" for n in nodes)
+            and any(isinstance(n, ast.Constant) and n.value == "__main__" for n in nodes))
+
+
+def _skip_reason(statement: ast.stmt, own: _OwnNames, nested: bool = False) -> str | None:
+    """None if the top-level statement runs when loading; otherwise what kind of code it is."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
+                              ast.ClassDef)):
+        return None
+    if isinstance(statement, ast.Expr):
+        value = statement.value
+        if isinstance(value, ast.Constant):  # a docstring
+            return None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr in _PARSER_SETUP and not _calls_own(value, own):
+            return None  # parser.add_argument(...): parse_args() then has its defaults
+        return "calls" if isinstance(value, (ast.Call, ast.Await)) else "expressions"
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        return _OWN_CALL if _calls_own(statement, own) else None
+    if isinstance(statement, ast.If):
+        if _is_main_guard(statement.test):
+            return "the __main__ block"
+        if _calls_own(statement.test, own):
+            return "calls"
+        for child in statement.body + statement.orelse:
+            reason = _skip_reason(child, own, nested=True)
+            if reason is not None:
+                return reason
+        return None
+    if isinstance(statement, _TRY):  # the handlers are pruned instead (see _prune)
+        for child in statement.body + statement.orelse + statement.finalbody:
+            reason = _skip_reason(child, own, nested=True)
+            if reason is not None:
+                return reason
+        return None
+    if isinstance(statement, ast.Pass) or (nested and isinstance(statement, ast.Raise)):
+        return None
+    if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+        return "loops"
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return "with blocks"
+    return {ast.Delete: "del statements", ast.Assert: "asserts", ast.Raise: "raise statements",
+            ast.Global: "global statements"}.get(type(statement),
+                                                 f"{type(statement).__name__.lower()} statements")
+
+
+def _prune(statement: ast.stmt, own: _OwnNames, skipped: list) -> ast.stmt:
+    """A kept statement with its try handlers' skipped statements replaced by ``pass``
+    (``except ImportError: print(...)`` must not cost the file its imports)."""
+    import copy
+
+    if isinstance(statement, ast.If):
+        statement = copy.copy(statement)
+        statement.body = [_prune(s, own, skipped) for s in statement.body]
+        statement.orelse = [_prune(s, own, skipped) for s in statement.orelse]
+    elif isinstance(statement, _TRY):
+        statement = copy.copy(statement)
+        for field in ("body", "orelse", "finalbody"):
+            setattr(statement, field, [_prune(s, own, skipped) for s in getattr(statement, field)])
+        handlers = []
+        for handler in statement.handlers:
+            handler = copy.copy(handler)
+            body = []
+            for child in handler.body:
+                reason = _skip_reason(child, own, nested=True)
+                if reason is None:
+                    body.append(_prune(child, own, skipped))
+                else:
+                    skipped.append([child.lineno, child.end_lineno or child.lineno, [reason]])
+                    body.append(ast.copy_location(ast.Pass(), child))
+            handler.body = body
+            handlers.append(handler)
+        statement.handlers = handlers
+    return statement
+
+
+def _imported_modules(statement: ast.stmt) -> list[str]:
+    """The absolute module names the statement's own imports name (not inside definitions)."""
+    names = []
+    for node in _top_level([statement]):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.append(node.module)
+    return names
+
+
+def _future_flags(tree: ast.Module) -> int:
+    import __future__
+
+    flags = 0
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            for alias in statement.names:
+                flags |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
+    return flags
+
+
+def _describe_failure(error: BaseException) -> str:
+    """One short line: the exception's type and the first line of its message."""
+    try:
+        if isinstance(error, SystemExit):
+            text = f"SystemExit: sys.exit({error.code!r})"
+        elif isinstance(error, SyntaxError):
+            text = (f"SyntaxError: {error.msg} ({os.path.basename(str(error.filename))}, "
+                    f"line {error.lineno})")
+        else:
+            lines = str(error).strip().splitlines()
+            text = type(error).__name__ + (f": {lines[0]}" if lines else "")
+    except BaseException:  # noqa: BLE001 - a student's exception with a broken __str__
+        text = type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _run_statement(statement: ast.stmt, namespace: dict, path: str, flags: int,
+                   finder: _StubFinder) -> BaseException | None:
+    """Run one statement; an import of a module that cannot be imported is retried with the
+    module stubbed. Returns what it raised, if anything."""
+    try:
+        code = compile(ast.Module(body=[statement], type_ignores=[]), path, "exec",
+                       flags=flags, dont_inherit=True)
+    except BaseException as error:  # noqa: BLE001
+        return error
+    while True:
+        try:
+            exec(code, namespace)  # noqa: S102 - the point: the student's statement
+            return None
+        except ImportError as error:
+            missing = [name for target in _imported_modules(statement)
+                       for name in _prefixes(target)
+                       if sys.modules.get(name) is None and name not in finder.absent]
+            if not missing:
+                return error
+            finder.absent.update(missing)
+        except BaseException as error:  # noqa: BLE001 - SystemExit, MemoryError, anything
+            return error
+
+
+def _line_ranges(runs: list) -> str:
+    parts = [f"{start}" if start == end else f"{start}\u2013{end}" for start, end, _ in runs[:8]]
+    more = f" and {len(runs) - 8} more" if len(runs) > 8 else ""
+    plural = len(runs) > 1 or runs[0][0] != runs[0][1]
+    return ("lines " if plural else "line ") + ", ".join(parts) + more
+
+
+def _stub_notes(file: str, imported: list[str]) -> list[str]:
+    absent, inert = [], []
+    for target in imported:
+        root = _inert_root(target)
+        if root is not None:
+            if isinstance(sys.modules.get(target), _InertModule) and root not in inert:
+                inert.append(root)
+            continue
+        for prefix in _prefixes(target):
+            if isinstance(sys.modules.get(prefix), _AbsentModule):
+                if prefix not in absent:
+                    absent.append(prefix)
+                break
+    notes = []
+    if absent:
+        notes.append(f"{file}: stubbed (not available to the grader): {', '.join(absent)}")
+    if inert:
+        notes.append(f"{file}: stubbed (not needed for grading): {', '.join(inert)}")
+    return notes
+
+
+def _execute_file(module: types.ModuleType, path: str) -> list[str]:
+    """Run the interface of the file at ``path`` in ``module``; the notes. Raises SyntaxError
+    (or OSError) when the file cannot be loaded at all."""
+    finder = _install_finder(os.path.dirname(path))
+    with open(path, "rb") as f:
+        source = f.read()
+    tree = ast.parse(source, filename=path)
+    compile(tree, path, "exec", dont_inherit=True)  # what only the compiler finds (return ...)
+    flags = _future_flags(tree)
+    own = _OwnNames(tree)
+    file = os.path.basename(path)
+    namespace = module.__dict__
+    docstring = ast.get_docstring(tree, clean=False)
+    if docstring is not None:
+        namespace["__doc__"] = docstring
+    runs: list = []  # [first line, last line, [kinds]] of the code not run
+    failures: list[str] = []
+    imported: list[str] = []
+    run = None
+    argv = sys.argv
+    sys.argv = [path]
+    try:
+        for statement in tree.body:
+            reason = _skip_reason(statement, own)
+            if reason is not None:
+                end = statement.end_lineno or statement.lineno
+                if run is None:
+                    run = [statement.lineno, end, [reason]]
+                    runs.append(run)
+                else:
+                    run[1] = end
+                    if reason not in run[2]:
+                        run[2].append(reason)
+                continue
+            run = None
+            statement = _prune(statement, own, runs)
+            imported += _imported_modules(statement)
+            error = _run_statement(statement, namespace, path, flags, finder)
+            if error is not None:
+                failures.append(f"{file}: line {statement.lineno} failed and was skipped: "
+                                f"{_describe_failure(error)}")
+                del error
+    finally:
+        sys.argv = argv
+    notes = _stub_notes(file, imported)
+    if runs:
+        runs.sort(key=lambda r: r[0])
+        kinds = []
+        for _, _, reasons in runs:
+            kinds += [r for r in reasons if r not in kinds]
+        notes.append(f"{file}: not run: {_line_ranges(runs)} (top-level code: "
+                     f"{', '.join(kinds)})")
+    return notes + failures
+
+
+def load_submission(path: str, registered: str,
+                    work: str | None = None) -> tuple[types.ModuleType, list[str]]:
+    """Load the student's file at ``path`` as module ``registered`` (in ``sys.modules``), running
+    only its interface; the module and the notes. Raises what makes the file unloadable
+    (SyntaxError, OSError); anything a statement raises is a note instead."""
+    import importlib.util
+
+    _install_finder(work if work is not None else os.path.dirname(path))
+    loader = _SubmissionLoader()
+    spec = importlib.util.spec_from_file_location(registered, path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[registered] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(registered, None)
+        raise
+    return module, loader.notes
+
+
+def _load_error(error: BaseException) -> str:
+    if isinstance(error, SyntaxError):
+        return "".join(traceback.format_exception_only(type(error), error)).strip()[-1500:]
+    return _describe(error)
+
+
 class Runner:
     def __init__(self, channel: Channel, work: str) -> None:
         import numpy as np
@@ -113,6 +860,7 @@ class Runner:
         self.work = work
         self.modules: dict[str, object] = {}
         self.import_errors: dict[str, str] = {}
+        self.load_notes: dict[str, list[str]] = {}
 
     @property
     def torch(self):  # noqa: ANN201 - imported on first use (preloaded when grading)
@@ -123,40 +871,96 @@ class Runner:
     # -- modules -------------------------------------------------------------------------------
 
     def module(self, name: str) -> object | None:
-        import importlib.util
-
         if name in self.modules:
             return self.modules[name]
         if name in self.import_errors:
             return None
         path = os.path.join(self.work, name + ".py")
-        # a file named like a module already loaded (numpy.py, json.py) must not replace it
-        registered = name if name not in sys.modules else f"_submission_{name}"
-        try:
-            spec = importlib.util.spec_from_file_location(registered, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[registered] = module
-            spec.loader.exec_module(module)
-        except BaseException as error:  # noqa: BLE001 - the student's import may do anything
-            sys.modules.pop(registered, None)
-            self.import_errors[name] = f"importing {name}.py failed: {_describe(error)}"
-            return None
+        loaded = sys.modules.get(name)
+        loader = getattr(getattr(loaded, "__spec__", None), "loader", None)
+        if isinstance(loader, _SubmissionLoader) and os.path.realpath(
+                str(getattr(loaded, "__file__", ""))) == os.path.realpath(path):
+            module, notes = loaded, loader.notes  # another of the files imported it (safely)
+        else:
+            # a file named like a module already loaded (numpy.py, json.py) must not replace it
+            registered = name if name not in sys.modules else f"_submission_{name}"
+            try:
+                module, notes = load_submission(path, registered, self.work)
+            except BaseException as error:  # noqa: BLE001 - a syntax error, an unreadable file
+                self.import_errors[name] = f"importing {name}.py failed: {_load_error(error)}"
+                return None
+        self.load_notes[name] = list(notes)
         self.modules[name] = module
         return module
 
     def function(self, modules: list[str], name: str) -> tuple[object | None, str]:
+        """The first of ``modules`` that defines ``name`` (``function`` or ``Class.method``):
+        ``(found, module)``, where ``found`` is ``(callable, owner class or None, needs self)``;
+        or ``(None, why)``."""
+        import inspect
+
+        owner_name, _, attribute = name.rpartition(".")
         for module_name in modules:
             module = self.module(module_name)
-            candidate = getattr(module, name, None) if module is not None else None
-            if callable(candidate):
-                return candidate, module_name
+            owner = module
+            for part in owner_name.split(".") if owner_name else []:
+                owner = getattr(owner, part, None)
+            if module is None or owner is None:
+                continue
+            try:
+                raw = inspect.getattr_static(owner, attribute)
+            except AttributeError:
+                continue
+            if not isinstance(owner, type):
+                if callable(raw):
+                    return (raw, None, False), module_name
+                continue
+            if isinstance(raw, staticmethod):
+                return (raw.__func__, owner, False), module_name
+            if isinstance(raw, classmethod):
+                return (getattr(owner, attribute), owner, False), module_name
+            if callable(raw):  # a method (called with a stand-in self), or a static method
+                return (raw, owner, _first_parameter(raw) == "self"), module_name
         errors = "; ".join(self.import_errors[m] for m in modules if m in self.import_errors)
         return None, (f"no function {name!r} in {', '.join(m + '.py' for m in modules)}"
                       + (f" ({errors})" if errors else ""))
 
+    def stand_in(self, owner: type, attributes: dict, arrays: dict):  # noqa: ANN201
+        """An object standing for ``self``: the given attributes, else the class's own
+        (methods bound to it), never an instance built by the student's ``__init__``."""
+        import inspect
+
+        class StandIn:
+            def __getattr__(inner, item):  # noqa: ANN001, ANN202, N805
+                try:
+                    raw = inspect.getattr_static(owner, item)
+                except AttributeError:
+                    raise AttributeError(f"{owner.__name__!r} stand-in has no attribute "
+                                         f"{item!r} (the grader provides only "
+                                         f"{sorted(attributes)} and the class's own "
+                                         f"methods)") from None
+                if isinstance(raw, staticmethod):
+                    return raw.__func__
+                if isinstance(raw, classmethod):
+                    return raw.__func__.__get__(owner, owner)
+                if isinstance(raw, property):
+                    return raw.fget(inner)
+                if hasattr(raw, "__get__") and callable(raw):
+                    return raw.__get__(inner, type(inner))
+                return raw
+
+        StandIn.__name__ = StandIn.__qualname__ = owner.__name__
+        stand = StandIn()
+        for key, spec in attributes.items():
+            object.__setattr__(stand, str(key), self.argument(spec, arrays))
+        return stand
+
     # -- arguments -----------------------------------------------------------------------------
 
     def proxy(self, name: str, outputs: int):  # noqa: ANN201
+        """A function the harness lends (a score network, an encoder): callable, and shaped
+        like a torch module (``forward``, ``eval``, ``to``, ``parameters``) for code that
+        treats it as one."""
         np, torch = self.np, self.torch
         channel = self.channel
 
@@ -177,20 +981,54 @@ class Runner:
                       for i in range(outputs)]
             return values[0] if outputs == 1 else tuple(values)
 
-        lent.__name__ = name
-        return lent
+        class Lent:
+            device = torch.device("cpu")
+            training = False
+
+            def __call__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204
+                return lent(*args, **kwargs)
+
+            forward = __call__
+
+            def parameters(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                return iter([torch.zeros(1)])
+
+            def eval(self):  # noqa: ANN202
+                return self
+
+            def train(self, mode=True):  # noqa: ANN001, ANN202
+                return self
+
+            def to(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                return self
+
+            def requires_grad_(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                return self
+
+            def zero_grad(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+                return None
+
+        Lent.__name__ = Lent.__qualname__ = name
+        return Lent()
 
     def argument(self, spec: dict, arrays: dict):  # noqa: ANN201
         torch = self.torch
         if "array" in spec:
             dtype = {"float64": torch.float64, "float32": torch.float32}[spec.get("dtype",
                                                                                    "float64")]
+            if spec.get("form") == "numpy":
+                return self.np.asarray(arrays[spec["array"]], dtype=str(spec.get("dtype",
+                                                                                 "float64")))
+            if spec.get("form") == "list":
+                return [float(v) for v in self.np.asarray(arrays[spec["array"]]).ravel()]
             tensor = torch.tensor(arrays[spec["array"]], dtype=dtype)
             if spec.get("grad"):
                 tensor.requires_grad_(True)
             return tensor
         if "float" in spec:
             return float(spec["float"])
+        if "bool" in spec:
+            return bool(spec["bool"])
         if "int" in spec:
             return int(spec["int"])
         if "generator" in spec:
@@ -218,10 +1056,11 @@ class Runner:
     # -- requests ------------------------------------------------------------------------------
 
     def call(self, request: dict, arrays: dict) -> tuple[dict, dict]:
-        function, where = self.function([str(m) for m in request["modules"]],
-                                        str(request["function"]))
-        if function is None:
+        found, where = self.function([str(m) for m in request["modules"]],
+                                     str(request["function"]))
+        if found is None:
             return {"kind": "reply", "found": False, "error": where}, {}
+        function, owner, needs_self = found
         cases, out_arrays = [], {}
         for index, case in enumerate(request["cases"]):
             seed = int(case.get("seed", 0))
@@ -234,9 +1073,11 @@ class Runner:
             try:
                 args = [self.argument(s, arrays) for s in case.get("args", [])]
                 kwargs = {k: self.argument(s, arrays) for k, s in case.get("kwargs", {}).items()}
+                bound = [self.stand_in(owner, case.get("self", {}), arrays)] if needs_self \
+                    else []
                 values, info = [], {}
                 for _ in range(int(case.get("repeat", 1))):
-                    output = function(*args, **kwargs)
+                    output = function(*bound, *args, **kwargs)
                     info, value = self.convert(output)
                     if value is None:
                         report.update(info)
@@ -312,7 +1153,8 @@ def main() -> None:
             elif request.get("op") == "load":
                 for name in request.get("modules", []):
                     runner.module(str(name))
-                header, out = {"kind": "reply", "errors": runner.import_errors}, {}
+                header, out = {"kind": "reply", "errors": runner.import_errors,
+                               "notes": runner.load_notes}, {}
             else:
                 header, out = {"kind": "reply", "echo": request.get("echo")}, {}
         except BaseException as error:  # noqa: BLE001

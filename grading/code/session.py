@@ -74,11 +74,15 @@ def submission_files(path: str | Path) -> list[Path]:
 
 def top_level_names(path: Path) -> list[str]:
     """The names a student's file defines at top level (functions, classes, assignments,
-    imports), from its syntax tree; the file is parsed, never run."""
+    imports) and the methods of its classes (``Class.method``), from its syntax tree; the file
+    is parsed, never run."""
     names: list[str] = []
     for node in _parse_python(path).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.append(node.name)
+        if isinstance(node, ast.ClassDef):
+            names.extend(f"{node.name}.{item.name}" for item in node.body
+                         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)))
         elif isinstance(node, ast.Assign):
             names.extend(t.id for t in node.targets if isinstance(t, ast.Name))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -164,6 +168,7 @@ class Session:
         self.restarts = 0
         self.layers: tuple[str, ...] = ()
         self.import_errors: dict[str, str] = {}
+        self.load_notes: dict[str, list[str]] = {}  # what loading did not run or stubbed
         self.broken: str | None = None  # why the submission cannot be run at all
 
     def __enter__(self) -> Session:
@@ -208,6 +213,10 @@ class Session:
         errors = reply.header.get("errors")
         if isinstance(errors, dict):
             self.import_errors = {str(k)[:80]: str(v)[:1500] for k, v in errors.items()}
+        notes = reply.header.get("notes")
+        if isinstance(notes, dict):
+            self.load_notes = {str(k)[:80]: [str(n)[:300] for n in v][:20]
+                               for k, v in list(notes.items())[:50] if isinstance(v, list)}
 
     def call(self, modules: Sequence[str], function: str, cases: Sequence[Mapping[str, Any]],
              arrays: Mapping[str, Any], *,

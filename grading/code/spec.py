@@ -73,11 +73,16 @@ import numpy as np
 __all__ = [
     "Property",
     "FunctionSpec",
+    "Role",
+    "ROLES",
+    "SCALES",
     "Mistake",
     "CODE_SPECS",
     "spec",
     "references",
     "mistakes",
+    "to_scale",
+    "from_scale",
     "input_strategy",
     "total_points",
 ]
@@ -92,19 +97,77 @@ class Property:
     check: str  # key of the check in grading.code.checks
 
 
+SCALES = ("variance", "log_variance", "standard_deviation")
+"""How a course may pass a Gaussian's spread: σ², log σ² or σ (the meaning ``scale``)."""
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
-    """A function the students implement."""
+    """A function the students implement, as one offering of the course asks for it.
+
+    ``role`` names the check (:data:`ROLES`; the project's own names by default), ``where``
+    where it lives (``name``, or ``Class.name`` for a static method or a method, which is
+    called with a stand-in ``self`` holding ``self_attributes``), ``arguments`` the student's
+    argument names in call order with their meanings (``Role.meanings``), ``input_dtypes``
+    the dtypes it is called with (the first for the values, all for the dtype property),
+    ``output_dtype`` ``"same"`` (the input's) or ``"float"`` (any floating dtype), ``sign``
+    an ELBO's (``"loss"``: −ELBO, minimised; ``"objective"``: the ELBO, maximised) and
+    ``forms`` the containers an array argument may be passed in, tried in order (``tensor``,
+    ``numpy``, ``list``).
+    """
 
     name: str
     part: str
     signature: str
     summary: str
     properties: tuple[Property, ...]
+    role: str = ""
+    where: str = ""
+    arguments: tuple[tuple[str, str], ...] = ()
+    input_dtypes: tuple[str, ...] = ("float64", "float32")
+    output_dtype: str = "same"
+    sign: str = "loss"
+    self_attributes: tuple[tuple[str, str], ...] = ()
+    forms: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def points(self) -> float:
         return sum(p.points for p in self.properties)
+
+    @property
+    def check(self) -> str:
+        """The role whose check grades it."""
+        return self.role or self.name
+
+    @property
+    def location(self) -> str:
+        return self.where or self.name
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the arrays it is called with for its values."""
+        return self.input_dtypes[0]
+
+    def argument(self, meaning: str) -> str:
+        """The student's name of the argument with this meaning (``scale``: any of SCALES)."""
+        for name, has in self.arguments:
+            if has == meaning or (meaning == "scale" and has in SCALES):
+                return name
+        return meaning
+
+    @property
+    def scale(self) -> str:
+        """How the Gaussian's spread is passed (one of SCALES), log_variance if not at all."""
+        return next((m for _, m in self.arguments if m in SCALES), "log_variance")
+
+    def accepts_dtype(self, returned: str, given: str) -> bool:
+        return returned == given if self.output_dtype == "same" else \
+            returned in ("float32", "float64", "float16", "bfloat16")
+
+    def form(self, meaning: str) -> tuple[str, ...]:
+        """The containers the argument with this meaning may come in, in order."""
+        name = self.argument(meaning)
+        return dict(self.forms).get(name, ("tensor",))
 
 
 @dataclass(frozen=True)
@@ -115,60 +178,121 @@ class Mistake:
     returns: Callable[..., np.ndarray]
 
 
-def _deterministic(name: str, part: str, signature: str, summary: str,
-                   extreme: str) -> FunctionSpec:
-    return FunctionSpec(name, part, signature, summary, (
+@dataclass(frozen=True)
+class Role:
+    """What a graded function computes, whatever a course calls it: the meanings of its
+    arguments (canonical order; ``scale`` is one of SCALES; ``optional`` ones may be absent
+    from a course's signature) and its graded properties with their default points."""
+
+    name: str
+    summary: str
+    meanings: tuple[str, ...]
+    properties: tuple[Property, ...]
+    optional: tuple[str, ...] = ("generator",)
+
+
+def _deterministic(extreme: str) -> tuple[Property, ...]:
+    return (
         Property("agrees with the derived closed form on ordinary inputs", 1.0, "agreement"),
         Property(f"agrees on extreme but valid inputs ({extreme})", 0.5, "agreement_extreme"),
-        Property("returns one value per row, in the input's dtype (float32 and float64)", 0.5,
-                 "dtype"),
-    ))
+        Property("returns one value per row, in the input's dtype", 0.5, "dtype"),
+    )
+
+
+ROLES: dict[str, Role] = {role.name: role for role in (
+    Role("log_normal_diag", "log-density of a diagonal Gaussian, summed over coordinates",
+         ("point", "mean", "scale"),
+         _deterministic("|x − μ| up to 2000, log-variance in [−20, 20], up to 64 coordinates"),
+         ()),
+    Role("log_bernoulli", "Bernoulli log-likelihood Σ_j x_j log y_j + (1 − x_j) log(1 − y_j)",
+         ("data", "probabilities"), _deterministic("y within 1e-4 of 0 or 1, up to 400 pixels"),
+         ()),
+    Role("sample_normal", "reparameterized sample μ + σ·ε of a diagonal Gaussian",
+         ("mean", "scale", "generator"),
+         (Property("has the law N(μ, σ²) with independent coordinates", 1.0, "normal_law"),
+          Property("is reparameterized: gradients reach μ and the scale", 1.0,
+                   "reparameterized"))),
+    Role("sample_bernoulli", "independent Bernoulli(y_j) pixels as 0.0/1.0",
+         ("probabilities", "generator"),
+         (Property("returns 0/1 values of y's shape and a float dtype", 0.5, "binary"),
+          Property("has P(x_j = 1) = y_j with independent pixels", 0.5, "bernoulli_law"))),
+    Role("elbo_loss", "single-sample ELBO of an encoder and a decoder, averaged over the batch",
+         ("data", "encoder", "decoder", "generator"),
+         (Property("returns a scalar", 0.5, "elbo_scalar"),
+          Property("matches the ELBO in expectation", 1.5, "elbo_expectation"))),
+    Role("elbo_of_sample", "the ELBO of a given sample z ~ q(z|x): the batch mean of "
+                           "log p(x|z) + log p(z) − log q(z|x), p(z) = N(0, I)",
+         ("latent_sample", "mean", "scale", "data", "probabilities"),
+         (Property("returns a scalar", 0.5, "elbo_scalar"),
+          Property("equals the batch mean of log p(x|z) + log p(z) − log q(z|x)", 1.5,
+                   "elbo_value")), ()),
+    Role("dsm_loss", "denoising score matching with λ(σ) = σ², averaged over the batch",
+         ("score", "data", "noise_level", "generator"),
+         (Property("returns a scalar", 0.5, "dsm_scalar"),
+          Property("matches the denoising score-matching objective in expectation", 3.5,
+                   "dsm_expectation"))),
+    Role("dsm_loss_drawing_sigma", "denoising score matching, σ drawn for each example "
+                                   "uniformly from the levels, λ(σ) = σ², averaged",
+         ("score", "data", "noise_levels"),
+         (Property("returns a scalar", 0.5, "dsm_scalar"),
+          Property("draws σ uniformly from the levels, independently for each example", 1.0,
+                   "dsm_sigma_draw"),
+          Property("matches the denoising score-matching objective in expectation", 2.5,
+                   "dsm_expectation")), ()),
+    Role("langevin_step", "one Langevin update x + α s(x, σ) + √(2α) ε",
+         ("score", "points", "noise_level", "step_size", "generator"),
+         (Property("returns x's shape and dtype", 0.5, "langevin_shape"),
+          Property("one step has the law N(x + α s(x, σ), 2α I)", 3.5, "langevin_law"))),
+    Role("annealed_langevin", "annealed Langevin dynamics with α_i = η σ_i²/σ_L² from given "
+                              "starting points",
+         ("score", "points", "noise_levels", "step_scale", "steps", "generator"),
+         (Property("returns x's shape and dtype", 0.5, "annealed_shape"),
+          Property("its samples match a reference run of the algorithm (two-sample test)", 3.5,
+                   "annealed_law"))),
+    Role("langevin_sampler", "annealed Langevin dynamics from its own start x₀ ~ N(0, I), "
+                             "α_i = η σ_i²/σ_L²; the samples or the trajectory",
+         ("score", "sample_count", "noise_levels", "steps", "step_scale", "trajectory"),
+         (Property("returns n × 2 samples, and the trajectory as n × (L·T) × 2", 0.5,
+                   "sampler_shape"),
+          Property("starts from x₀ ~ N(0, I)", 1.0, "sampler_start"),
+          Property("its samples match a reference run of the algorithm (two-sample test)", 2.5,
+                   "annealed_law")), ("trajectory",)),
+)}
+
+
+def _own(name: str, part: str, signature: str, arguments: tuple[tuple[str, str], ...],
+         points: tuple[float, ...] | None = None) -> FunctionSpec:
+    """A function of the project's own interface (the ``genverify`` profile)."""
+    role = ROLES[name]
+    properties = role.properties if points is None else tuple(
+        Property(p.name, q, p.check) for p, q in zip(role.properties, points))
+    return FunctionSpec(name, part, signature, role.summary, properties, role=name,
+                        arguments=arguments)
 
 
 CODE_SPECS: tuple[FunctionSpec, ...] = (
-    _deterministic(
-        "log_normal_diag", "2", "log_normal_diag(x, mu, logvar) -> Tensor[batch]",
-        "log-density of a diagonal Gaussian N(mu, diag(exp(logvar))), summed over coordinates",
-        "|x − μ| up to 2000, log-variance in [−20, 20], up to 64 coordinates"),
-    _deterministic(
-        "log_bernoulli", "2", "log_bernoulli(x, y) -> Tensor[batch]",
-        "Bernoulli log-likelihood Σ_j x_j log y_j + (1 − x_j) log(1 − y_j)",
-        "y within 1e-4 of 0 or 1, up to 400 pixels"),
-    FunctionSpec(
-        "sample_normal", "2", "sample_normal(mu, logvar, generator=None) -> Tensor[batch, d]",
-        "reparameterized sample mu + exp(logvar/2)·ε",
-        (Property("has the law N(μ, exp(logvar)) with independent coordinates", 1.0,
-                  "normal_law"),
-         Property("is reparameterized: gradients reach μ and logvar", 1.0, "reparameterized"))),
-    FunctionSpec(
-        "sample_bernoulli", "2", "sample_bernoulli(y, generator=None) -> Tensor[batch, G]",
-        "independent Bernoulli(y_j) pixels as 0.0/1.0",
-        (Property("returns 0/1 values of y's shape and dtype", 0.5, "binary"),
-         Property("has P(x_j = 1) = y_j with independent pixels", 0.5, "bernoulli_law"))),
-    FunctionSpec(
-        "elbo_loss", "2", "elbo_loss(x, encoder, decoder, generator=None) -> Tensor[]",
-        "negative single-sample ELBO averaged over the batch",
-        (Property("returns a scalar", 0.5, "elbo_scalar"),
-         Property("matches the negative ELBO in expectation", 1.5, "elbo_expectation"))),
-    FunctionSpec(
-        "dsm_loss", "4", "dsm_loss(score, x, sigma, generator=None) -> Tensor[]",
-        "denoising score matching loss with λ(σ) = σ², averaged over the batch",
-        (Property("returns a scalar", 0.5, "dsm_scalar"),
-         Property("matches the denoising score-matching objective in expectation", 3.5,
-                  "dsm_expectation"))),
-    FunctionSpec(
-        "langevin_step", "4", "langevin_step(score, x, sigma, alpha, generator=None) -> "
-                              "Tensor[n, 2]",
-        "one Langevin update x + α s(x, σ) + √(2α) ε",
-        (Property("returns x's shape and dtype", 0.5, "langevin_shape"),
-         Property("one step has the law N(x + α s(x, σ), 2α I)", 3.5, "langevin_law"))),
-    FunctionSpec(
-        "annealed_langevin", "4", "annealed_langevin(score, x, sigmas, eta, steps, "
-                                  "generator=None) -> Tensor[n, 2]",
-        "annealed Langevin dynamics with α_i = η σ_i²/σ_L²",
-        (Property("returns x's shape and dtype", 0.5, "annealed_shape"),
-         Property("its samples match a reference run of the algorithm (two-sample test)", 3.5,
-                  "annealed_law"))),
+    _own("log_normal_diag", "2", "log_normal_diag(x, mu, logvar) -> Tensor[batch]",
+         (("x", "point"), ("mu", "mean"), ("logvar", "log_variance"))),
+    _own("log_bernoulli", "2", "log_bernoulli(x, y) -> Tensor[batch]",
+         (("x", "data"), ("y", "probabilities"))),
+    _own("sample_normal", "2", "sample_normal(mu, logvar, generator=None) -> Tensor[batch, d]",
+         (("mu", "mean"), ("logvar", "log_variance"), ("generator", "generator"))),
+    _own("sample_bernoulli", "2", "sample_bernoulli(y, generator=None) -> Tensor[batch, G]",
+         (("y", "probabilities"), ("generator", "generator"))),
+    _own("elbo_loss", "2", "elbo_loss(x, encoder, decoder, generator=None) -> Tensor[]",
+         (("x", "data"), ("encoder", "encoder"), ("decoder", "decoder"),
+          ("generator", "generator"))),
+    _own("dsm_loss", "4", "dsm_loss(score, x, sigma, generator=None) -> Tensor[]",
+         (("score", "score"), ("x", "data"), ("sigma", "noise_level"),
+          ("generator", "generator"))),
+    _own("langevin_step", "4", "langevin_step(score, x, sigma, alpha, generator=None) -> "
+                               "Tensor[n, 2]",
+         (("score", "score"), ("x", "points"), ("sigma", "noise_level"),
+          ("alpha", "step_size"), ("generator", "generator"))),
+    _own("annealed_langevin", "4", "annealed_langevin(score, x, sigmas, eta, steps, "
+                                   "generator=None) -> Tensor[n, 2]",
+         (("score", "score"), ("x", "points"), ("sigmas", "noise_levels"),
+          ("eta", "step_scale"), ("steps", "steps"), ("generator", "generator"))),
 )
 
 
@@ -250,7 +374,48 @@ def references() -> SimpleNamespace:
 # known mistakes, as compositions of the references
 
 
-def _log_normal_mistakes(r: SimpleNamespace) -> tuple[Mistake, ...]:
+def to_scale(scale: str, logvar: np.ndarray) -> np.ndarray:
+    """The Gaussian's spread as a course passes it (one of SCALES), from log σ²."""
+    logvar = np.asarray(logvar, dtype=np.float64)
+    return {"variance": np.exp, "log_variance": lambda v: v,
+            "standard_deviation": lambda v: np.exp(v / 2)}[scale](logvar)
+
+
+def from_scale(scale: str, value: np.ndarray) -> np.ndarray:
+    """log σ² from the spread as a course passes it (the inverse of :func:`to_scale`)."""
+    value = np.asarray(value, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return {"variance": np.log, "log_variance": lambda v: v,
+                "standard_deviation": lambda v: 2 * np.log(v)}[scale](value)
+
+
+_SCALE_WORDS = {"variance": "the variance σ²", "log_variance": "the log-variance log σ²",
+                "standard_deviation": "the standard deviation σ"}
+
+
+def _scale_mistakes(scale: str, name: str) -> tuple[tuple[str, Callable[[np.ndarray],
+                                                                        np.ndarray]], ...]:
+    """(feedback, effective log σ² from the true one) of the ways a spread is misread."""
+    found: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = []
+    for other in SCALES:  # reading the argument as another parameterisation
+        if other != scale:
+            found.append((f"treats {name} as {_SCALE_WORDS[other]} (it is "
+                          f"{_SCALE_WORDS[scale]})",
+                          lambda v, other=other: from_scale(other, to_scale(scale, v))))
+    if scale == "log_variance":
+        found += [(f"uses exp({name}) as the standard deviation; it is the variance (σ = "
+                   f"exp({name}/2))", lambda v: 2 * v),
+                  (f"uses exp({name}/2) as the variance; it is the standard deviation",
+                   lambda v: v / 2)]
+    elif scale == "variance":
+        found += [(f"uses √{name} = σ where the variance belongs", lambda v: v / 2)]
+    else:
+        found += [(f"uses {name}² where the standard deviation σ belongs", lambda v: 2 * v)]
+    return tuple(found)
+
+
+def _log_normal_mistakes(r: SimpleNamespace, scale: str = "log_variance",
+                         name: str = "logvar") -> tuple[Mistake, ...]:
     f = r.log_normal_diag
 
     def normaliser(x: np.ndarray, mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
@@ -264,14 +429,8 @@ def _log_normal_mistakes(r: SimpleNamespace) -> tuple[Mistake, ...]:
 
     d = lambda a: a.shape[-1]  # noqa: E731
     return (
-        Mistake("treats logvar as the variance σ² (it is log σ²: the variance is exp(logvar))",
-                with_logvar(np.log)),
-        Mistake("treats logvar as the standard deviation σ (the variance is exp(logvar))",
-                with_logvar(lambda v: 2 * np.log(np.abs(v)))),
-        Mistake("uses exp(logvar) as the standard deviation; it is the variance (σ = "
-                "exp(logvar/2))", with_logvar(lambda v: 2 * v)),
-        Mistake("uses exp(logvar/2) as the variance; it is the standard deviation",
-                with_logvar(lambda v: v / 2)),
+        *(Mistake(feedback, with_logvar(effective))
+          for feedback, effective in _scale_mistakes(scale, name)),
         Mistake("is missing the ½ in front of the quadratic term (x − μ)²/σ²",
                 lambda x, mu, v: 2 * f(x, mu, v) - normaliser(x, mu, v)),
         Mistake("is missing the ½ in front of log(2πσ²)",
@@ -309,11 +468,15 @@ def _log_bernoulli_mistakes(r: SimpleNamespace) -> tuple[Mistake, ...]:
 
 
 @functools.cache
-def mistakes(name: str) -> tuple[Mistake, ...]:
-    """The known mistakes of a deterministic function, most specific first."""
+def mistakes(name: str, scale: str = "log_variance", argument: str = "logvar"
+             ) -> tuple[Mistake, ...]:
+    """The known mistakes of a deterministic function (its role), most specific first, in
+    terms of the canonical arguments (x, μ, log σ²); ``scale`` and ``argument`` say how the
+    course passes the spread, for the feedback."""
     r = references()
-    return {"log_normal_diag": _log_normal_mistakes, "log_bernoulli": _log_bernoulli_mistakes
-            }[name](r)
+    if name == "log_normal_diag":
+        return _log_normal_mistakes(r, scale, argument)
+    return _log_bernoulli_mistakes(r)
 
 
 # --------------------------------------------------------------------------------------------

@@ -45,7 +45,8 @@ from grading.code.context import (Context, Outcome, binomial_interval, expectati
                                   failure, hermite_grid, ks_normal, lent_arguments, output_of, show,
                                   show_inputs, success, z_bound)
 from grading.code.session import CaseResult, StudentCodeFailed
-from grading.code.spec import input_strategy, mistakes, references
+from grading.code.spec import (SCALES, FunctionSpec, from_scale, input_strategy,
+                               mistakes, references, to_scale)
 
 # --------------------------------------------------------------------------------------------
 # deterministic functions
@@ -77,19 +78,52 @@ def _draw_examples(strategy: Any, count: int) -> list[dict[str, np.ndarray]]:
     return examples[:count]
 
 
-def _arguments(name: str) -> tuple[str, ...]:
-    return {"log_normal_diag": ("x", "mu", "logvar"), "log_bernoulli": ("x", "y")}[name]
+_CANONICAL = {"log_normal_diag": {"point": "x", "mean": "mu", "scale": "logvar"},
+              "log_bernoulli": {"data": "x", "probabilities": "y"}}
 
 
-def _cases(name: str, examples: Sequence[Mapping[str, np.ndarray]], start: int = 0,
+def _arguments(role: str) -> tuple[str, ...]:
+    """The canonical arguments of a role (the references' own)."""
+    return tuple(_CANONICAL[role].values())
+
+
+def _student_arrays(spec: FunctionSpec, example: Mapping[str, np.ndarray],
+                    dtype: str) -> dict[str, np.ndarray]:
+    """The arrays the student's function receives, by its own argument names, in its order
+    (the spread in its parameterisation), rounded to ``dtype``."""
+    arrays = {}
+    for name, meaning in spec.arguments:
+        key = "scale" if meaning in SCALES else meaning
+        value = example[_CANONICAL[spec.check][key]]
+        if key == "scale":
+            value = to_scale(meaning, value)
+        arrays[name] = np.asarray(value, dtype=dtype).astype(np.float64)
+    return arrays
+
+
+def _effective(spec: FunctionSpec, example: Mapping[str, np.ndarray],
+               dtype: str) -> dict[str, np.ndarray]:
+    """The canonical example the student's function really receives (after rounding)."""
+    if dtype == "float64" and spec.scale == "log_variance":
+        return dict(example)
+    given = _student_arrays(spec, example, dtype)
+    effective = {}
+    for name, meaning in spec.arguments:
+        key = "scale" if meaning in SCALES else meaning
+        value = given[name] if key != "scale" else from_scale(meaning, given[name])
+        effective[_CANONICAL[spec.check][key]] = value
+    return effective
+
+
+def _cases(spec: FunctionSpec, examples: Sequence[Mapping[str, np.ndarray]], start: int = 0,
            dtype: str = "float64") -> tuple[list[dict], dict[str, np.ndarray]]:
     cases, arrays = [], {}
     for offset, example in enumerate(examples):
         index = start + offset
         args = []
-        for argument in _arguments(name):
+        for argument, value in _student_arrays(spec, example, dtype).items():
             key = f"{index}:{argument}"
-            arrays[key] = example[argument]
+            arrays[key] = value
             args.append({"array": key, "dtype": dtype})
         cases.append({"args": args, "seed": index})
     return cases, arrays
@@ -119,19 +153,21 @@ class _Verdict:
     tolerance: np.ndarray | None = None
 
 
-def _judge(name: str, example: Mapping[str, np.ndarray], case: CaseResult,
-           dtype: str = "float64") -> _Verdict:
+def _judge(spec: FunctionSpec, example: Mapping[str, np.ndarray], case: CaseResult,
+           dtype: str) -> _Verdict:
     r = references()
-    args = [example[a] for a in _arguments(name)]
-    expected = getattr(r, name)(*args)
+    role = spec.check
+    effective = _effective(spec, example, dtype)
+    args = [effective[a] for a in _arguments(role)]
+    expected = getattr(r, role)(*args)
     batch, width = args[0].shape
     if not case.ok:
         return _Verdict("error", f"raised an error:\n{case.error}")
     if case.shape != (batch,):
         return _Verdict("shape", _shape_feedback(case.shape, batch, width))
     got = np.asarray(case.out, dtype=np.float64)
-    magnitude = getattr(r, name + "_magnitude")(*args)
-    rtol = _RTOL[name] if dtype == "float64" else max(_RTOL[name], _RTOL_FLOAT32)
+    magnitude = getattr(r, role + "_magnitude")(*args)
+    rtol = _RTOL[role] if dtype == "float64" else max(_RTOL[role], _RTOL_FLOAT32)
     tolerance = rtol * (np.abs(expected) + magnitude) + 1e-300
     with np.errstate(invalid="ignore"):
         good = np.abs(got - expected) <= tolerance
@@ -140,28 +176,31 @@ def _judge(name: str, example: Mapping[str, np.ndarray], case: CaseResult,
         finite = "" if np.all(np.isfinite(got)) else " (non-finite: overflow or underflow?)"
         return _Verdict("values", f"{bad} of {batch} rows disagree{finite}", expected, got,
                         tolerance)
-    if case.dtype != dtype:
+    if not spec.accepts_dtype(case.dtype, dtype):
         return _Verdict("dtype", f"returned dtype {case.dtype} for {dtype} inputs", expected,
                         got, tolerance)
     return _Verdict("ok", "", expected, got, tolerance)
 
 
-def _diagnose_values(name: str, examples: Sequence[Mapping[str, np.ndarray]],
-                     results: Sequence[CaseResult]) -> str | None:
+def _diagnose_values(spec: FunctionSpec, examples: Sequence[Mapping[str, np.ndarray]],
+                     results: Sequence[CaseResult], dtype: str) -> str | None:
     """The known mistake whose outputs match the student's on every comparable case."""
     r = references()
-    usable = [(e, c) for e, c in zip(examples, results)
-              if c.ok and c.shape == (e[_arguments(name)[0]].shape[0],)]
+    role = spec.check
+    effective = [_effective(spec, e, dtype) for e in examples]
+    usable = [(e, c) for e, c in zip(effective, results)
+              if c.ok and c.shape == (e[_arguments(role)[0]].shape[0],)]
     if len(usable) < max(3, len(examples) // 2):
         return None
-    for mistake in mistakes(name):
+    rtol = _RTOL[role] if dtype == "float64" else max(_RTOL[role], _RTOL_FLOAT32)
+    for mistake in mistakes(role, spec.scale, spec.argument("scale")):
         matches, compared = True, 0
         for example, case in usable:
-            args = [example[a] for a in _arguments(name)]
+            args = [example[a] for a in _arguments(role)]
             with np.errstate(all="ignore"):
                 wrong = np.asarray(mistake.returns(*args), dtype=np.float64)
             got = np.asarray(case.out, dtype=np.float64)
-            tolerance = _RTOL[name] * (np.abs(wrong) + getattr(r, name + "_magnitude")(*args))
+            tolerance = rtol * (np.abs(wrong) + getattr(r, role + "_magnitude")(*args))
             finite = np.isfinite(wrong)
             if not np.any(finite):
                 continue
@@ -180,7 +219,7 @@ def _shrink(ctx: Context, strategy: Any, dtype: str) -> tuple[dict, _Verdict] | 
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import NoSuchExample
 
-    name = ctx.spec.name
+    spec = ctx.spec
     deadline = time.monotonic() + ctx.settings.shrink_seconds
     state: dict[str, Any] = {"stop": False, "best": None}
     seen: dict[tuple, bool] = {}  # the same input always gets the same answer
@@ -192,15 +231,15 @@ def _shrink(ctx: Context, strategy: Any, dtype: str) -> tuple[dict, _Verdict] | 
             return seen[key]
         if state["stop"] or time.monotonic() > deadline:
             return False  # out of time: unseen inputs count as passing, shrinking stops
-        cases, arrays = _cases(name, [example], dtype=dtype)
+        cases, arrays = _cases(spec, [example], dtype=dtype)
         try:
-            (case,) = ctx.session.call(ctx.modules, name, cases, arrays)
+            (case,) = ctx.call(cases, arrays)
         except StudentCodeFailed as error:
             state["stop"] = True
             state["best"] = (example, _Verdict("error", str(error)))
             seen[key] = True
             return True
-        verdict = _judge(name, example, case, dtype)
+        verdict = _judge(spec, example, case, dtype)
         seen[key] = verdict.kind not in ("ok", "dtype")  # dtype is the dtype property's business
         if seen[key]:
             state["best"] = (example, verdict)
@@ -217,86 +256,95 @@ def _shrink(ctx: Context, strategy: Any, dtype: str) -> tuple[dict, _Verdict] | 
     example = {k: np.array(v, dtype=np.float64) for k, v in found.items()}
     if state["stop"]:
         return state["best"]
-    cases, arrays = _cases(name, [example], dtype=dtype)
+    cases, arrays = _cases(spec, [example], dtype=dtype)
     try:
-        (case,) = ctx.session.call(ctx.modules, name, cases, arrays)
+        (case,) = ctx.call(cases, arrays)
     except StudentCodeFailed as error:
         return example, _Verdict("error", str(error))
-    return example, _judge(name, example, case, dtype)
+    return example, _judge(spec, example, case, dtype)
 
 
 def _failure_text(ctx: Context, example: Mapping[str, np.ndarray], verdict: _Verdict,
-                  shrunk: bool) -> str:
+                  shrunk: bool, dtype: str) -> str:
     how = "minimal failing input (shrunk by Hypothesis)" if shrunk else "a failing input"
-    text = f"{verdict.text}\n{how}:\n{show_inputs(example)}"
+    given = _student_arrays(ctx.spec, example, dtype)
+    text = f"{verdict.text}\n{how}:\n{show_inputs(given)}"
     if verdict.expected is not None and verdict.kind in ("values", "dtype"):
-        text += (f"\nexpected {show(verdict.expected)} ({_REFERENCE_NAMES[ctx.spec.name]}),"
+        text += (f"\nexpected {show(verdict.expected)} ({_REFERENCE_NAMES[ctx.spec.check]}),"
                  f"\ngot      {show(verdict.got)};\ntolerance {show(verdict.tolerance)}")
     return text
 
 
 def _check_deterministic(ctx: Context) -> dict[str, Outcome]:
-    name = ctx.spec.name
-    ordinary = _draw_examples(input_strategy(name), ctx.settings.examples)
-    extreme = _draw_examples(input_strategy(name, extreme=True), ctx.settings.examples)
+    spec, role = ctx.spec, ctx.spec.check
+    dtype = spec.dtype
+    ordinary = _draw_examples(input_strategy(role), ctx.settings.examples)
+    extreme = _draw_examples(input_strategy(role, extreme=True), ctx.settings.examples)
     probe = ordinary[0]
-    cases, arrays = _cases(name, ordinary + extreme)
-    more, more_arrays = _cases(name, [probe], start=len(cases), dtype="float32")
-    cases += more
-    arrays.update(more_arrays)
+    cases, arrays = _cases(spec, ordinary + extreme, dtype=dtype)
+    probes = []  # the dtype property: the probe in every dtype the course calls it with
+    for other in spec.input_dtypes:
+        more, more_arrays = _cases(spec, [probe], start=len(cases), dtype=other)
+        probes.append((other, len(cases)))
+        cases += more
+        arrays.update(more_arrays)
     try:
-        results = ctx.session.call(ctx.modules, name, cases, arrays)
+        results = ctx.call(cases, arrays)
     except StudentCodeFailed as error:
         failed = failure(str(error))
         return {"agreement": failed, "agreement_extreme": failed, "dtype": failed}
-    n_ordinary, n_extreme = len(ordinary), len(extreme)
+    n_ordinary = len(ordinary)
     outcomes: dict[str, Outcome] = {}
     ordinary_ok = True
     for key, group, offset, strategy in (
-            ("agreement", ordinary, 0, input_strategy(name)),
-            ("agreement_extreme", extreme, n_ordinary, input_strategy(name, extreme=True))):
-        verdicts = [_judge(name, e, results[offset + i]) for i, e in enumerate(group)]
+            ("agreement", ordinary, 0, input_strategy(role)),
+            ("agreement_extreme", extreme, n_ordinary, input_strategy(role, extreme=True))):
+        verdicts = [_judge(spec, e, results[offset + i], dtype) for i, e in enumerate(group)]
         agreeing = [v.kind in ("ok", "dtype") for v in verdicts]
         if all(agreeing):
-            outcomes[key] = success(f"agrees with {_REFERENCE_NAMES[name]} on all {len(group)} "
-                                    f"drawn inputs")
+            outcomes[key] = success(f"agrees with {_REFERENCE_NAMES[role]} on all {len(group)} "
+                                    f"drawn inputs ({dtype})")
             continue
         count = len(group) - sum(agreeing)
         first = agreeing.index(False)
         if key == "agreement" or ordinary_ok:
-            shrunk = _shrink(ctx, strategy, "float64")
+            shrunk = _shrink(ctx, strategy, dtype)
         else:
             shrunk = None  # already explained on the ordinary inputs
         example, verdict = shrunk if shrunk else (group[first], verdicts[first])
-        hint = _diagnose_values(name, group, results[offset:offset + len(group)])
+        hint = _diagnose_values(spec, group, results[offset:offset + len(group)], dtype)
         message = f"disagrees on {count} of {len(group)} drawn inputs."
         if hint:
             message += f" Likely mistake: {hint}."
-        message += "\n" + _failure_text(ctx, example, verdict, shrunk is not None)
+        message += "\n" + _failure_text(ctx, example, verdict, shrunk is not None, dtype)
+        if key == "agreement_extreme" and ctx.points("agreement_extreme") == 0:
+            message += ("\n(These inputs are outside the course's documented range: a finding, "
+                        "no points lost.)")
         outcomes[key] = failure(message)
         if key == "agreement":
             ordinary_ok = False
-    case64, case32 = results[0], results[n_ordinary + n_extreme]
     problems = []
-    batch = probe[_arguments(name)[0]].shape[0]
-    for case, dtype in ((case64, "float64"), (case32, "float32")):
+    batch = probe[_arguments(role)[0]].shape[0]
+    for other, index in probes:
+        case = results[index]
         if not case.ok:
-            problems.append(f"with {dtype} inputs it raised an error:\n{case.error}")
+            problems.append(f"with {other} inputs it raised an error:\n{case.error}")
         elif case.out is None:
-            problems.append(f"with {dtype} inputs it returned {case.info.get('type')}, not a "
+            problems.append(f"with {other} inputs it returned {case.info.get('type')}, not a "
                             f"torch.Tensor")
-        elif case.dtype != dtype:
-            problems.append(f"returns dtype {case.dtype} for {dtype} inputs (a cast such as "
+        elif not spec.accepts_dtype(case.dtype, other):
+            problems.append(f"returns dtype {case.dtype} for {other} inputs (a cast such as "
                             f".float()/.double(), or a tensor created with a fixed dtype?)")
         elif case.shape != (batch,):
-            width = probe[_arguments(name)[0]].shape[1]
+            width = probe[_arguments(role)[0]].shape[1]
             problems.append(_shape_feedback(case.shape, batch, width))
-        elif dtype == "float32" and _judge(name, probe, case, "float32").kind != "ok":
-            problems.append("with float32 inputs the values disagree beyond float32 accuracy")
+        elif other != dtype and _judge(spec, probe, case, other).kind != "ok":
+            problems.append(f"with {other} inputs the values disagree beyond {other} accuracy")
+    kept = (" and keeps " + " and ".join(spec.input_dtypes)) if spec.output_dtype == "same" \
+        else f" as a float tensor ({', '.join(spec.input_dtypes)} inputs)"
     outcomes["dtype"] = (failure("; ".join(problems)) if problems else
-                         success("returns shape (batch,) and keeps float32 and float64"))
+                         success(f"returns shape (batch,){kept}"))
     return outcomes
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,23 +357,37 @@ _NORMAL_ROWS = 2000
 
 
 def _check_sample_normal(ctx: Context) -> dict[str, Outcome]:
-    n = _NORMAL_ROWS
+    spec, n = ctx.spec, _NORMAL_ROWS
     mu, logvar = np.tile(_NORMAL_MU, (n, 1)), np.tile(_NORMAL_LOGVAR, (n, 1))
-    small_mu, small_logvar = mu[:8], logvar[:8]
+    scale = to_scale(spec.scale, logvar)
+    dtype = spec.dtype
+    arrays = {"mu": mu, "scale": scale, "small_mu": mu[:8], "small_scale": scale[:8]}
+    arrays = {k: np.asarray(v, dtype=dtype).astype(np.float64) for k, v in arrays.items()}
     cases = [
-        {"args": [{"array": "mu"}, {"array": "logvar"}, {"generator": ctx.seed(1)}],
-         "seed": ctx.seed(2)},
-        {"args": [{"array": "small_mu", "grad": True}, {"array": "small_logvar", "grad": True},
-                  {"generator": ctx.seed(3)}], "seed": ctx.seed(4), "grad": [0, 1]},
+        {"args": ctx.arguments(mean={"array": "mu", "dtype": dtype},
+                               scale={"array": "scale", "dtype": dtype},
+                               generator={"generator": ctx.seed(1)}), "seed": ctx.seed(2)},
+        {"args": ctx.arguments(mean={"array": "small_mu", "dtype": dtype, "grad": True},
+                               scale={"array": "small_scale", "dtype": dtype, "grad": True},
+                               generator={"generator": ctx.seed(3)}), "seed": ctx.seed(4),
+         "grad": [ctx.position("mean"), ctx.position("scale")]},
     ]
     try:
-        law, grad = ctx.session.call(ctx.modules, "sample_normal", cases,
-                                     {"mu": mu, "logvar": logvar, "small_mu": small_mu,
-                                      "small_logvar": small_logvar})
+        law, grad = ctx.call(cases, arrays)
     except StudentCodeFailed as error:
         return {"normal_law": failure(str(error)), "reparameterized": failure(str(error))}
-    return {"normal_law": _normal_law(ctx, law, mu, logvar),
-            "reparameterized": _reparameterized(grad, small_mu)}
+    effective = from_scale(spec.scale, arrays["scale"])
+    return {"normal_law": _normal_law(ctx, law, arrays["mu"], effective),
+            "reparameterized": _reparameterized(ctx, grad, arrays["small_mu"],
+                                                arrays["small_scale"])}
+
+
+def _spread_words(spec: FunctionSpec) -> tuple[str, str, str]:
+    """How the feedback writes the variance, the standard deviation and the argument."""
+    name = spec.argument("scale")
+    return {"log_variance": (f"exp({name})", f"exp({name}/2)", name),
+            "variance": (name, f"√{name}", name),
+            "standard_deviation": (f"{name}²", name, name)}[spec.scale]
 
 
 def _normal_law(ctx: Context, case: CaseResult, mu: np.ndarray, logvar: np.ndarray) -> Outcome:
@@ -333,6 +395,7 @@ def _normal_law(ctx: Context, case: CaseResult, mu: np.ndarray, logvar: np.ndarr
     z, why = output_of(case, (n, d))
     if z is None:
         return failure(why)
+    variance_word, sd_word, name = _spread_words(ctx.spec)
     alpha = ctx.settings.failure_prob
     scale = np.exp(logvar / 2)  # the definition of the parameter: σ² = exp(logvar)
     u = (z - mu) / scale
@@ -343,7 +406,7 @@ def _normal_law(ctx: Context, case: CaseResult, mu: np.ndarray, logvar: np.ndarr
     bound = z_bound(alpha / 2, len(pairs)) / math.sqrt(n)
     worst = max(pairs, key=lambda p: abs(correlation[p]))
     if all(columns) and abs(correlation[worst]) <= bound:
-        return success(f"(z − μ)/exp(logvar/2) passes the KS test against N(0, 1) in each of "
+        return success(f"(z − μ)/{sd_word} passes the KS test against N(0, 1) in each of "
                        f"{d} coordinates (n = {n}) and the coordinates are uncorrelated "
                        f"(|r| ≤ {bound:.3f}); false-failure probability {alpha:g}")
     if all(columns):
@@ -352,16 +415,17 @@ def _normal_law(ctx: Context, case: CaseResult, mu: np.ndarray, logvar: np.ndarr
                        f"coordinates of a row (ε of shape (batch, 1))? Each coordinate needs "
                        f"its own ε.")
     bad = [j for j, c in enumerate(columns) if not c]
-    detail = "; ".join(f"coordinate {j} (μ = {mu[0, j]:g}, logvar = {logvar[0, j]:g}): "
+    given = to_scale(ctx.spec.scale, logvar)
+    detail = "; ".join(f"coordinate {j} (μ = {mu[0, j]:g}, {name} = {given[0, j]:g}): "
                        f"{columns[j].message()}" for j in bad[:2])
-    alternatives = (
-        ("scales ε by exp(logvar), the variance; the standard deviation is exp(logvar/2)",
+    alternatives = [
+        (f"scales ε by {variance_word}, the variance; the standard deviation is {sd_word}",
          mu, np.exp(logvar)),
-        ("scales ε by logvar itself; the standard deviation is exp(logvar/2)", mu, logvar),
-        ("ignores logvar (unit variance)", mu, np.ones_like(logvar)),
+        (f"scales ε by {name} itself; the standard deviation is {sd_word}", mu, given),
+        (f"ignores {name} (unit variance)", mu, np.ones_like(logvar)),
         ("divides ε by the standard deviation instead of multiplying", mu, np.exp(-logvar / 2)),
         ("ignores μ (the sample is centred at 0)", np.zeros_like(mu), scale),
-    )
+    ]
     hint = ""
     for feedback, location, spread in alternatives:
         with np.errstate(all="ignore"):
@@ -370,47 +434,58 @@ def _normal_law(ctx: Context, case: CaseResult, mu: np.ndarray, logvar: np.ndarr
             hint = f" Likely mistake: it {feedback}."
             break
     sample_sd = np.std(z, axis=0, ddof=1)
-    return failure(f"the sample does not have the law N(μ, exp(logvar)).{hint}\nsample standard "
-                   f"deviations {show(sample_sd)} vs exp(logvar/2) = {show(scale[0])}; sample "
-                   f"means {show(z.mean(axis=0))} vs μ = {show(mu[0])}.\n{detail}")
+    return failure(f"the sample does not have the law N(μ, {variance_word}).{hint}\nsample "
+                   f"standard deviations {show(sample_sd)} vs {sd_word} = {show(scale[0])}; "
+                   f"sample means {show(z.mean(axis=0))} vs μ = {show(mu[0])}.\n{detail}")
 
 
-def _reparameterized(case: CaseResult, mu: np.ndarray) -> Outcome:
+def _reparameterized(ctx: Context, case: CaseResult, mu: np.ndarray,
+                     given: np.ndarray) -> Outcome:
+    spec = ctx.spec
+    _, sd_word, name = _spread_words(spec)
     z, why = output_of(case, mu.shape)
     if z is None:
         return failure(why)
     if not case.info.get("requires_grad"):
-        return failure("the sample does not depend differentiably on μ and logvar (no "
-                       "gradient: torch.normal, Normal(...).sample() or .detach() break the "
-                       "reparameterization trick; use mu + exp(logvar/2)·ε)")
+        return failure(f"the sample does not depend differentiably on μ and {name} (no "
+                       f"gradient: torch.normal, Normal(...).sample() or .detach() break the "
+                       f"reparameterization trick; use mu + {sd_word}·ε)")
     problems = []
-    grad_mu, grad_logvar = case.grads.get(0), case.grads.get(1)
-    # z = μ + σ(logvar)·ε: ∂z/∂μ = 1 and ∂z/∂logvar = σ′ ε = (σ′/σ)(z − μ), a constant
-    # multiple of z − μ in each coordinate (½ for σ = exp(logvar/2); the law checks the ½)
+    grad_mu, grad_scale = case.grads.get(ctx.position("mean")), \
+        case.grads.get(ctx.position("scale"))
+    # z = μ + σ(p)·ε: ∂z/∂μ = 1 and ∂z/∂p = σ′ ε = (σ′/σ)(z − μ), a multiple of z − μ in
+    # each coordinate (½ for p = log σ², 1/(2σ²) for p = σ², 1/σ for p = σ; the law checks it)
+    rounding = 8 * float(np.finfo(spec.dtype).eps)
     if not isinstance(grad_mu, np.ndarray):
         problems.append("no gradient reaches μ")
-    elif grad_mu.shape != mu.shape or not np.allclose(grad_mu, 1.0, rtol=1e-6, atol=1e-9):
+    elif grad_mu.shape != mu.shape or not np.allclose(grad_mu, 1.0, rtol=max(1e-6, rounding),
+                                                      atol=1e-9):
         problems.append(f"∂Σz/∂μ = {show(grad_mu)}, expected 1 everywhere")
     factor = None
-    if not isinstance(grad_logvar, np.ndarray):
-        problems.append("no gradient reaches logvar")
-    elif grad_logvar.shape != mu.shape:
-        problems.append(f"∂Σz/∂logvar has shape {grad_logvar.shape}")
+    if not isinstance(grad_scale, np.ndarray):
+        problems.append(f"no gradient reaches {name}")
+    elif grad_scale.shape != mu.shape:
+        problems.append(f"∂Σz/∂{name} has shape {grad_scale.shape}")
     else:
         with np.errstate(all="ignore"):
-            ratio = grad_logvar / (z - mu)
+            ratio = grad_scale / (z - mu)
         factor = np.nanmedian(ratio, axis=0)
-        if not np.allclose(grad_logvar, factor * (z - mu), rtol=1e-6, atol=1e-9) or \
-                np.any(factor == 0):
-            problems.append(f"∂Σz/∂logvar = {show(grad_logvar)} is not proportional to "
+        slack = rounding * np.abs(factor) * (np.abs(z) + np.abs(mu)) + 1e-9
+        if not np.all(np.abs(grad_scale - factor * (z - mu)) <= 1e-6 * np.abs(grad_scale)
+                      + slack) or np.any(factor == 0):
+            problems.append(f"∂Σz/∂{name} = {show(grad_scale)} is not proportional to "
                             f"z − μ = {show(z - mu)}: the sample is not μ + (a function of "
-                            f"logvar)·ε")
+                            f"{name})·ε")
     if problems:
         return failure("the sample is not reparameterized: " + "; ".join(problems))
-    note = "" if np.allclose(factor, 0.5, rtol=1e-6) else (
-        f" (∂z/∂logvar = {show(factor)}·(z − μ), not ½(z − μ): the scale of ε is not "
-        f"exp(logvar/2); see the law)")
-    return success(f"gradients reach μ and logvar: ∂z/∂μ = 1 and ∂z/∂logvar ∝ z − μ{note}")
+    with np.errstate(divide="ignore"):  # ∂ log σ/∂p: ½, 1/(2σ²) or 1/σ
+        expected = {"log_variance": lambda: np.full(given.shape[1], 0.5),
+                    "variance": lambda: 0.5 / given[0],
+                    "standard_deviation": lambda: 1 / given[0]}[spec.scale]()
+    note = "" if np.allclose(factor, expected, rtol=max(1e-5, 100 * rounding)) else (
+        f" (∂z/∂{name} = {show(factor)}·(z − μ), not {show(expected)}·(z − μ): the scale of "
+        f"ε is not {sd_word}; see the law)")
+    return success(f"gradients reach μ and {name}: ∂z/∂μ = 1 and ∂z/∂{name} ∝ z − μ{note}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -424,10 +499,13 @@ _BERNOULLI_ROWS = 4000
 
 def _check_sample_bernoulli(ctx: Context) -> dict[str, Outcome]:
     n, G = _BERNOULLI_ROWS, len(_BERNOULLI_Y)
-    y = np.tile(_BERNOULLI_Y, (n, 1))
-    cases = [{"args": [{"array": "y"}, {"generator": ctx.seed(5)}], "seed": ctx.seed(6)}]
+    dtype = ctx.spec.dtype
+    y = np.tile(_BERNOULLI_Y, (n, 1)).astype(dtype).astype(np.float64)
+    cases = [{"args": ctx.arguments(probabilities={"array": "y", "dtype": dtype},
+                                    generator={"generator": ctx.seed(5)}),
+              "seed": ctx.seed(6)}]
     try:
-        (case,) = ctx.session.call(ctx.modules, "sample_bernoulli", cases, {"y": y})
+        (case,) = ctx.call(cases, {"y": y})
     except StudentCodeFailed as error:
         return {"binary": failure(str(error)), "bernoulli_law": failure(str(error))}
     x, why = output_of(case, (n, G))
@@ -439,10 +517,11 @@ def _check_sample_bernoulli(ctx: Context) -> dict[str, Outcome]:
                 if np.allclose(x, y) else "")
         failed = failure(f"returns values other than 0 and 1 (e.g. {x[~binary][:3]}).{hint}")
         return {"binary": failed, "bernoulli_law": failed}
-    outcomes = {"binary": success("returns 0/1 values of shape (batch, G) in y's dtype")
-                if case.dtype == "float64" else
-                failure(f"returns dtype {case.dtype} for float64 probabilities (convert the "
-                        f"sample to y's dtype)")}
+    wanted = "y's dtype" if ctx.spec.output_dtype == "same" else "a float dtype"
+    outcomes = {"binary": success(f"returns 0/1 values of shape (batch, G) in {wanted}")
+                if ctx.spec.accepts_dtype(case.dtype, dtype) else
+                failure(f"returns dtype {case.dtype} for {dtype} probabilities (convert the "
+                        f"sample to {wanted}, e.g. with .to(p.dtype) or .float())")}
     alpha = ctx.settings.failure_prob
     tests = G + len(_BERNOULLI_PAIRS)
     tail = alpha / (2 * tests)
@@ -549,13 +628,21 @@ _ELBO_REPEATS = 300
 
 def _check_elbo(ctx: Context) -> dict[str, Outcome]:
     fixture = _vae_fixture(ctx.seed(7))
-    cases = [{"args": [{"array": "x"}, {"callback": "encoder", "outputs": 2},
-                       {"callback": "decoder"}, {"generator": ctx.seed(8)}],
+    dtype = ctx.spec.dtype
+    cases = [{"args": ctx.arguments(data={"array": "x", "dtype": dtype},
+                                    encoder={"callback": "encoder", "outputs": 2},
+                                    decoder={"callback": "decoder"},
+                                    generator={"generator": ctx.seed(8)}),
               "seed": ctx.seed(9), "repeat": _ELBO_REPEATS}]
+    scale = ctx.spec.scale
+
+    def encoder(*args: Any, **arrays: Any) -> dict[str, np.ndarray]:
+        mean, logvar = fixture.encoder(*args, **arrays).values()
+        return {"r0": mean, "r1": to_scale(scale, logvar)}
+
     try:
-        (case,) = ctx.session.call(ctx.modules, "elbo_loss", cases, {"x": fixture.x},
-                                   callbacks={"encoder": fixture.encoder,
-                                              "decoder": fixture.decoder})
+        (case,) = ctx.call(cases, {"x": fixture.x},
+                           callbacks={"encoder": encoder, "decoder": fixture.decoder})
     except StudentCodeFailed as error:
         return {"elbo_scalar": failure(str(error)), "elbo_expectation": failure(str(error))}
     values, why = output_of(case)
@@ -569,19 +656,171 @@ def _check_elbo(ctx: Context) -> dict[str, Outcome]:
         return {"elbo_scalar": failed, "elbo_expectation": failed}
     reconstruction, kl = _elbo_terms(fixture)
     elbo = reconstruction - kl  # E_q[log p(x|z) + log p(z) − log q(z|x)] per example
-    target = -float(np.mean(elbo))
+    sign = -1.0 if ctx.spec.sign == "loss" else 1.0
+    target = sign * float(np.mean(elbo))
     wrong = (
-        ("returns the ELBO itself; the loss to minimise is −ELBO", float(np.mean(elbo))),
-        ("sums over the batch instead of averaging", -float(np.sum(elbo))),
-        ("drops log p(z) − log q(z|x) (the KL part)", -float(np.mean(reconstruction))),
-        ("adds the KL part with the wrong sign", -float(np.mean(reconstruction + kl))),
-        ("averages over the pixels as well", -float(np.mean(reconstruction / fixture.x.shape[1]
-                                                            - kl))),
+        (_SIGN_FEEDBACK[ctx.spec.sign], -target),
+        ("sums over the batch instead of averaging", sign * float(np.sum(elbo))),
+        ("drops log p(z) − log q(z|x) (the KL part)", sign * float(np.mean(reconstruction))),
+        ("adds the KL part with the wrong sign", sign * float(np.mean(reconstruction + kl))),
+        ("averages over the pixels as well", sign * float(np.mean(
+            reconstruction / fixture.x.shape[1] - kl))),
     )
+    what = "E_q[log p(x|z)] − KL(q‖p(z))" if sign > 0 else "−(E_q[log p(x|z)] − KL(q‖p(z)))"
     return {"elbo_scalar": success("returns a scalar"),
             "elbo_expectation": expectation_outcome(
-                ctx, values, target, "−(E_q[log p(x|z)] − KL(q‖p(z))) averaged over the batch "
-                                     "(Gauss–Hermite quadrature and the derived KL)", wrong)}
+                ctx, values, target, f"{what} averaged over the batch (Gauss–Hermite "
+                                     f"quadrature and the derived KL)", wrong)}
+
+
+_SIGN_FEEDBACK = {"loss": "returns the ELBO itself; the loss to minimise is −ELBO",
+                  "objective": "returns −ELBO; the course's elbo_loss returns the ELBO itself "
+                               "(to be maximised)"}
+
+
+# --------------------------------------------------------------------------------------------
+# the ELBO of a given sample (the course's elbo_loss(self, sampled_z, mu, sigma_square, x, p))
+
+
+_ELBO_CASES = 12
+
+
+def _elbo_sample_fixtures(seed: int, scale: str) -> list[dict[str, np.ndarray]]:
+    """Batches (z ~ q, μ, the spread, x, p) of varied sizes; z really drawn from q."""
+    rng = np.random.default_rng(seed)
+    fixtures = []
+    for index in range(_ELBO_CASES):
+        B, G, k = int(rng.integers(1, 9)), int(rng.integers(1, 31)), 1 + index % 3
+        mu = rng.normal(0.0, 1.0, (B, k))
+        logvar = rng.uniform(-2.0, 1.0, (B, k))
+        fixtures.append({"z": mu + np.exp(logvar / 2) * rng.standard_normal((B, k)),
+                         "mu": mu, "logvar": logvar, "scale": to_scale(scale, logvar),
+                         "x": (rng.random((B, G)) < 0.4).astype(np.float64),
+                         "p": rng.uniform(0.05, 0.95, (B, G))})
+    return fixtures
+
+
+def _lent_reference(sibling: FunctionSpec) -> Any:
+    """A correct implementation of another function of the profile, lent as a method of the
+    stand-in ``self`` (the ELBO is graded on its own, whatever the student's log-densities)."""
+    names = [name for name, _ in sibling.arguments]
+
+    def lent(*args: Any, **arrays: Any) -> dict[str, np.ndarray]:
+        if args:
+            arrays = {f"a{i}": a for i, a in enumerate(args)}
+        given = dict(zip(names, lent_arguments(arrays, names)))
+        by_meaning = {("scale" if m in SCALES else m): np.asarray(given[n], dtype=np.float64)
+                      for n, m in sibling.arguments}
+        r = references()
+        if sibling.check == "log_normal_diag":
+            point, mean, spread = np.broadcast_arrays(by_meaning["point"], by_meaning["mean"],
+                                                      by_meaning["scale"])
+            with np.errstate(all="ignore"):
+                return {"r0": r.log_normal_diag(point, mean, from_scale(sibling.scale, spread))}
+        data, probabilities = np.broadcast_arrays(by_meaning["data"],
+                                                  by_meaning["probabilities"])
+        with np.errstate(all="ignore"):
+            return {"r0": r.log_bernoulli(data, probabilities)}
+
+    return lent
+
+
+def _elbo_sample_terms(f: Mapping[str, np.ndarray], dtype: str) -> dict[str, np.ndarray]:
+    """log p(x|z), log p(z) and log q(z|x) per example, on the arrays as the student gets
+    them (rounded to ``dtype``)."""
+    r = references()
+    rounded = {k: np.asarray(v, dtype=dtype).astype(np.float64) for k, v in f.items()}
+    logvar = np.log(np.exp(rounded["logvar"]))  # the spread as rounded
+    return {"likelihood": r.log_bernoulli(rounded["x"], rounded["p"]),
+            "prior": r.log_normal_diag(rounded["z"], 0 * rounded["z"], 0 * rounded["z"]),
+            "posterior": r.log_normal_diag(rounded["z"], rounded["mu"], logvar),
+            "z": rounded["z"]}
+
+
+def _check_elbo_of_sample(ctx: Context) -> dict[str, Outcome]:
+    spec, dtype = ctx.spec, ctx.spec.dtype
+    fixtures = _elbo_sample_fixtures(ctx.seed(21), spec.scale)
+    siblings = {s.name: s for s in ctx.siblings}
+    callbacks: dict[str, Any] = {}
+    cases, arrays = [], {}
+    for index, f in enumerate(fixtures):
+        attributes: dict[str, Any] = {}
+        for attribute, value in spec.self_attributes:
+            if value == "latent dimension":
+                attributes[attribute] = {"int": f["z"].shape[1]}
+            elif value == "data dimension":
+                attributes[attribute] = {"int": f["x"].shape[1]}
+            elif value.startswith("reference:") and value[10:].strip() in siblings:
+                callbacks[attribute] = _lent_reference(siblings[value[10:].strip()])
+                attributes[attribute] = {"callback": attribute}
+        for key in ("z", "mu", "scale", "x", "p"):
+            arrays[f"{index}:{key}"] = f[key]
+        cases.append({"args": ctx.arguments(
+            latent_sample={"array": f"{index}:z", "dtype": dtype},
+            mean={"array": f"{index}:mu", "dtype": dtype},
+            scale={"array": f"{index}:scale", "dtype": dtype},
+            data={"array": f"{index}:x", "dtype": dtype},
+            probabilities={"array": f"{index}:p", "dtype": dtype}),
+            "self": attributes, "seed": ctx.seed(22) + index})
+    try:
+        results = ctx.call(cases, arrays, callbacks=callbacks)
+    except StudentCodeFailed as error:
+        return {"elbo_scalar": failure(str(error)), "elbo_value": failure(str(error))}
+    sign = -1.0 if spec.sign == "loss" else 1.0
+    rtol = 1e-9 if dtype == "float64" else 1e-5
+    scalar_problem, value_problem, hints = "", "", []
+    for index, (f, case) in enumerate(zip(fixtures, results)):
+        got, why = output_of(case)
+        if got is None:
+            scalar_problem = value_problem = why
+            break
+        B = f["z"].shape[0]
+        if case.shape != ():
+            scalar_problem = value_problem = (
+                f"returns shape {case.shape}; the ELBO is a scalar"
+                + (" (one value per example: average over the batch)" if case.shape == (B,)
+                   else ""))
+            break
+        terms = _elbo_sample_terms(f, dtype)
+        lp, lpz, lq = terms["likelihood"], terms["prior"], terms["posterior"]
+        expected = sign * float(np.mean(lp + lpz - lq))
+        tolerance = rtol * float(np.mean(np.abs(lp) + np.abs(lpz) + np.abs(lq))) + 1e-12
+        value = float(np.ravel(got)[0])
+        if abs(value - expected) <= tolerance:
+            continue
+        candidates = [
+            (_SIGN_FEEDBACK[spec.sign], -expected),
+            ("sums over the batch instead of averaging", sign * float(np.sum(lp + lpz - lq))),
+            ("drops the prior term log p(z)", sign * float(np.mean(lp - lq))),
+            ("drops the term − log q(z|x)", sign * float(np.mean(lp + lpz))),
+            ("adds log q(z|x) instead of subtracting it", sign * float(np.mean(lp + lpz + lq))),
+            ("drops the reconstruction term log p(x|z)", sign * float(np.mean(lpz - lq))),
+            ("subtracts log p(z) instead of adding it", sign * float(np.mean(lp - lpz - lq))),
+        ]
+        r = references()
+        for variance in (math.e, 2.0, 0.5, 10.0):
+            prior = r.log_normal_diag(terms["z"], 0 * terms["z"],
+                                      np.full_like(terms["z"], math.log(variance)))
+            candidates.append((f"uses a prior of variance {variance:.4g}·I; the prior is "
+                               f"p(z) = N(0, I)", sign * float(np.mean(lp + prior - lq))))
+        hints = [text for text, wrong in candidates if abs(value - wrong) <= tolerance]
+        value_problem = (f"on a batch of {B} (z of width {f['z'].shape[1]}, {f['x'].shape[1]} "
+                         f"pixels) it returns {value:.8g}; the "
+                         f"{'ELBO' if sign > 0 else 'loss −ELBO'}, the batch mean of "
+                         f"log p(x|z) + log p(z) − log q(z|x), is {expected:.8g} "
+                         f"(tolerance {tolerance:.2g})")
+        break
+    outcomes = {"elbo_scalar": failure(scalar_problem) if scalar_problem else
+                success("returns a scalar")}
+    if value_problem:
+        hint = f" Likely mistake: it {hints[0]}." if hints else ""
+        outcomes["elbo_value"] = failure(f"its value is wrong.{hint}\n{value_problem}")
+    else:
+        outcomes["elbo_value"] = success(
+            f"equals {'' if sign > 0 else '−'}(the batch mean of log p(x|z) + log p(z) − "
+            f"log q(z|x)) on {len(fixtures)} batches (self's log-densities lent as "
+            f"references, so this function is graded on its own)")
+    return outcomes
 
 
 CHECKERS = {
@@ -590,4 +829,5 @@ CHECKERS = {
     "sample_normal": _check_sample_normal,
     "sample_bernoulli": _check_sample_bernoulli,
     "elbo_loss": _check_elbo,
+    "elbo_of_sample": _check_elbo_of_sample,
 }
