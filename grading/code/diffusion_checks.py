@@ -240,15 +240,17 @@ _START_BOX = 8.0
 
 def _reference_sampler(x: np.ndarray, rng: np.random.Generator, *, noise: float = 1.0,
                        scaled: bool = True, order: slice = slice(None),
-                       denoise: bool = False, power: int = 2, drift: float = 1.0
+                       denoise: bool = False, power: int = 2, drift: float = 1.0,
+                       levels: np.ndarray = _LEVELS, eta: float = _ETA, steps: int = _STEPS
                        ) -> np.ndarray:
     """The homework's annealed Langevin dynamics with the derived LANGEVIN_STEP (``noise``,
     ``scaled``, ``order``, ``denoise``, ``power`` and ``drift`` make the known mistakes)."""
     r = references()
-    levels = _LEVELS[order]
+    last = levels[-1]
+    levels = levels[order]
     for level in levels:
-        step = _ETA * (level / _LEVELS[-1]) ** power if scaled else _ETA
-        for _ in range(_STEPS):
+        step = eta * (level / last) ** power if scaled else eta
+        for _ in range(steps):
             score = drift * _mixture_score(x, np.float64(level))["r0"]
             x = r.langevin_step(x, score, step, noise * rng.standard_normal(x.shape))
     if denoise:
@@ -492,8 +494,14 @@ def _check_dsm_drawing_sigma(ctx: Context) -> dict[str, Outcome]:
 
 
 _START_CHAINS = 2000
-_SAMPLER_BUDGET_SECONDS = 12.0
-_SAMPLER_PROBE_CHAINS = 16
+# two levels, one step each of size ~1e-12: the output is the start (x₀ ~ N(0, I)). With
+# σ_L = 0.01 a final denoising step x + σ_L² s(x, σ_L) moves x by ~1e-3 (invisible: the start
+# is judged); with σ_L = 0.4 by ~1 (the extra step is judged). σ_1 = 0.5 in both, so a start
+# that depends on σ_1 is the same in both
+_START_LEVELS = (0.5, 0.01)
+_AFTER_LEVELS = (0.5, 0.4)
+_SAMPLER_BUDGET_SECONDS = 8.0  # the main run of a slow (one chain at a time) sampler
+_SAMPLER_PROBES = (4, 16)  # chains of the two timing probes: time ≈ a + b·n
 
 
 def _sampler_case(ctx: Context, forms: Mapping[str, str], n: int, sigmas: str, steps: int,
@@ -507,18 +515,18 @@ def _sampler_case(ctx: Context, forms: Mapping[str, str], n: int, sigmas: str, s
 
 
 def _start_outcome(ctx: Context, case: Any) -> Outcome:
-    """x₀ ~ N(0, I): one step of size 1e-12 leaves the start (moves < 1e-5); the KS test of
+    """x₀ ~ N(0, I): two steps of size ~1e-12 leave the start (moves < 1e-4); the KS test of
     each coordinate against N(0, 1) and their correlation."""
     out, why = output_of(case, (_START_CHAINS, 2))
     if out is None:
-        return failure(f"with one level, one step and eps = 1e-12 it {why}")
+        return failure(f"with two levels, one step each and eps = 1e-12 it {why}")
     alpha = ctx.settings.failure_prob
     columns = [ks_normal(out[:, j], alpha / 2, n_assertions=2) for j in range(2)]
     with np.errstate(all="ignore"):
         correlation = float(np.nan_to_num(np.corrcoef(out.T)[0, 1]))
     bound = z_bound(alpha / 2) / math.sqrt(_START_CHAINS)
     if all(columns) and abs(correlation) <= bound:
-        return success(f"its start is N(0, I): after one step of size 1e-12 the {_START_CHAINS} "
+        return success(f"its start is N(0, I): after two steps of size ~1e-12 the {_START_CHAINS} "
                        f"points pass the KS test against N(0, 1) in each coordinate and are "
                        f"uncorrelated (false-failure probability {alpha:g})")
     hints = []
@@ -534,11 +542,24 @@ def _start_outcome(ctx: Context, case: Any) -> Outcome:
     return failure(f"it does not start from x₀ ~ N(0, I): {hints[0]}. {columns[0].message()}")
 
 
+def _chains_within_budget(timings: Sequence[Any]) -> int:
+    """The chains of the main run: all of them if the sampler is fast, else as many as the
+    budget allows by a linear fit of the two timing probes (a slow but correct sampler that
+    loops over chains gets fewer, and the two-sample test its calibrated threshold)."""
+    seconds = [float(c.info.get("seconds", 0.0) or 0.0) if c.ok else 0.0 for c in timings]
+    (n1, n2), (t1, t2) = _SAMPLER_PROBES, seconds
+    per_chain = max((t2 - t1) / (n2 - n1), 0.0)
+    fixed = max(t1 - per_chain * n1, 0.0)
+    if fixed + per_chain * _CHAINS <= _SAMPLER_BUDGET_SECONDS:
+        return _CHAINS
+    return int(min(_CHAINS, max(100, (_SAMPLER_BUDGET_SECONDS - fixed) / per_chain)))
+
+
 def _check_langevin_sampler(ctx: Context) -> dict[str, Outcome]:
     keys = ("sampler_shape", "sampler_start", "annealed_law")
     combinations = _forms(ctx, ("noise_levels",))
-    small = np.asarray([1.0, 0.5])
-    arrays = {"small": small, "levels": _LEVELS, "single": np.asarray([0.5])}
+    arrays = {"small": np.asarray([1.0, 0.5]), "levels": _LEVELS,
+              "single": np.asarray(_START_LEVELS), "after": np.asarray(_AFTER_LEVELS)}
     score = {"score": _mixture_score}
     probes = [_sampler_case(ctx, f, 4, "small", 2, 0.01, False, ctx.seed(32))
               for f in combinations]
@@ -546,12 +567,14 @@ def _check_langevin_sampler(ctx: Context) -> dict[str, Outcome]:
     if chosen is None:
         return {key: failure(why) for key in keys}
     forms = combinations[chosen]
-    probe_n = _SAMPLER_PROBE_CHAINS
     cases = [_sampler_case(ctx, forms, 3, "small", 2, 0.01, True, ctx.seed(33)),
              _sampler_case(ctx, forms, _START_CHAINS, "single", 1, 1e-12, False, ctx.seed(34)),
-             _sampler_case(ctx, forms, probe_n, "levels", _STEPS, _ETA, False, ctx.seed(35))]
+             _sampler_case(ctx, forms, _START_CHAINS, "after", 1, 1e-12, False, ctx.seed(40)),
+             *(_sampler_case(ctx, forms, n, "levels", _STEPS, _ETA, False, ctx.seed(35))
+               for n in _SAMPLER_PROBES)]
     try:
-        trajectory, start, timing = ctx.call(cases, arrays, callbacks=score, timeout=60.0)
+        trajectory, start, after, *timings = ctx.call(cases, arrays, callbacks=score,
+                                                      timeout=60.0)
     except StudentCodeFailed as error:
         return {key: failure(str(error)) for key in keys}
     problems = []
@@ -563,40 +586,59 @@ def _check_langevin_sampler(ctx: Context) -> dict[str, Outcome]:
         problems.append(f"with return_traj=True, 3 samples, 2 levels and 2 iterations it "
                         f"returns shape {trajectory.shape}; the trajectory is "
                         f"n_samples × (L·T) × 2 = (3, 4, 2){layout}")
-    seconds = float(timing.info.get("seconds", 0.0) or 0.0) if timing.ok else 0.0
-    n = _CHAINS
-    if seconds * _CHAINS / probe_n > _SAMPLER_BUDGET_SECONDS:
-        n = max(100, int(_SAMPLER_BUDGET_SECONDS / max(seconds, 1e-9) * probe_n))
+    n = _chains_within_budget(timings)
+    steps = len(_LEVELS) * _STEPS
     try:
         (main,) = ctx.call([_sampler_case(ctx, forms, n, "levels", _STEPS, _ETA, False,
                                           ctx.seed(36))], arrays, callbacks=score,
-                           timeout=4 * _SAMPLER_BUDGET_SECONDS + 30.0)
+                           timeout=3 * _SAMPLER_BUDGET_SECONDS + 30.0)
     except StudentCodeFailed as error:
-        main = None
-        law = failure(f"{error} ({n} chains of {len(_LEVELS)}×{_STEPS} steps; {probe_n} "
-                      f"chains took {seconds:.2f} s: too slow?)")
-    if main is not None:
-        out, why = output_of(main, (n, 2))
-        if out is None:
-            problems.append(f"with {n} samples it {why}" if main.ok else why)
-            law = failure(why)
-        elif not ctx.spec.accepts_dtype(main.dtype, ctx.spec.dtype):
-            problems.append(f"returns dtype {main.dtype}")
-            law = _sampler_law(ctx, out)
+        law = failure(f"{error}\n(too slow? {n} chains of {steps} steps, sized from two timing "
+                      f"runs to take about {_SAMPLER_BUDGET_SECONDS:g} s)")
+    else:
+        if not main.ok:
+            law = failure(f"with {n} samples it raised an error:\n{main.error}")
+        elif main.shape != (n, 2):
+            problems.append(f"with {n} samples it returns shape {main.shape}; expected "
+                            f"({n}, 2)")
+            law = failure(f"returned shape {main.shape}; expected ({n}, 2)")
         else:
-            law = _sampler_law(ctx, out)
+            if not ctx.spec.accepts_dtype(main.dtype, ctx.spec.dtype):
+                problems.append(f"returns dtype {main.dtype}")
+            out, why = output_of(main)
+            law = failure(why) if out is None else _sampler_law(ctx, out, start, after)
     shape = failure("; ".join(problems)) if problems else success(
         "returns n_samples × 2, and with return_traj the trajectory n_samples × (L·T) × 2")
     return {"sampler_shape": shape, "sampler_start": _start_outcome(ctx, start),
             "annealed_law": law}
 
 
-def _sampler_law(ctx: Context, out: np.ndarray) -> Outcome:
+def _sampler_law(ctx: Context, out: np.ndarray, start: Any, after: Any) -> Outcome:
+    """A two-sample test against the algorithm run here from x₀ ~ N(0, I), and nothing done
+    after the last step: with steps of size ~1e-12 the output with σ_L = 0.4 has the law of the
+    output with σ_L = 0.01 (both the start, whatever the start is: that is another property)."""
     alpha = ctx.settings.failure_prob
     rng = np.random.default_rng(ctx.seed(37))
     reference_start = rng.standard_normal((_CHAINS, 2))
-    reference = _reference_sampler(reference_start, np.random.default_rng(ctx.seed(38)))
-    passed, detail = _two_sample(out, reference, alpha, ctx.seed(39))
+    run: dict[str, Any] = {}
+    reference = _reference_sampler(reference_start, np.random.default_rng(ctx.seed(38)), **run)
+    passed, detail = _two_sample(out, reference, alpha / 2, ctx.seed(39))
+    unchanged, _ = output_of(after, (_START_CHAINS, 2))
+    first, _ = output_of(start, (_START_CHAINS, 2))
+    if unchanged is not None and first is not None and passed:
+        from scipy import stats
+
+        threshold = _ks_threshold(_START_CHAINS, _START_CHAINS, alpha / 4)
+        # on a 1e-3 grid: the steps of size ~1e-12 move x by < 1e-4, a denoising step by ~1
+        distance = max(stats.ks_2samp(np.round(unchanged[:, j], 3),
+                                      np.round(first[:, j], 3)).statistic for j in range(2))
+        if distance > threshold:
+            return failure(f"it changes the points after the last Langevin step: with one level "
+                           f"and steps of size ~1e-12 its output with σ_L = {_AFTER_LEVELS[-1]} "
+                           f"differs from its output with σ_L = {_START_LEVELS[-1]} (two-sample KS {distance:.3g}, "
+                           f"threshold {threshold:.3g}). Likely mistake: it adds a final "
+                           f"denoising step x + σ_L² s(x, σ_L) (not part of the homework's "
+                           f"algorithm).")
     if passed:
         return success(f"its {len(out)} samples are indistinguishable from {_CHAINS} of a "
                        f"reference run of the algorithm (false-failure probability {alpha:g}): "
@@ -611,12 +653,21 @@ def _sampler_law(ctx: Context, out: np.ndarray) -> Outcome:
              {"order": slice(None, None, -1)}),
             ("it adds a final denoising step x + σ_L² s(x, σ_L) (not part of the homework's "
              "algorithm)", {"denoise": True}),
-            ("there is no noise term √(2α_i) z", {"noise": 0.0})):
+            ("there is no noise term √(2α_i) z: the samples collapse onto the modes",
+             {"noise": 0.0})):
         mutant = _reference_sampler(reference_start, np.random.default_rng(ctx.seed(38)),
-                                    **options)
-        if np.all(np.isfinite(mutant)) and _two_sample(out, mutant, alpha, ctx.seed(39))[0]:
+                                    **run, **options)
+        if np.all(np.isfinite(mutant)) and _two_sample(out, mutant, alpha / 2,
+                                                        ctx.seed(39))[0]:
             hint = f" Likely mistake: {feedback}."
             break
+    if not hint:
+        spread = np.median(np.min(np.sum((out[:, None] - _MIXTURE_MEANS[None]) ** 2, -1), 1))
+        expected = np.median(np.min(np.sum((reference[:, None] - _MIXTURE_MEANS[None]) ** 2,
+                                           -1), 1))
+        if spread < 0.05 * expected:
+            hint = (" Likely mistake: the samples collapse onto the modes (median squared "
+                    f"distance {spread:.2g} vs {expected:.2g}): no noise term √(2α_i) z?")
     return failure(f"its samples differ from a reference run of annealed Langevin dynamics."
                    f"{hint}\n{detail}")
 

@@ -173,7 +173,7 @@ class _Inert:
         object.__setattr__(self, "_path", path)
 
     def __getattr__(self, name: str) -> _Inert:
-        if _is_dunder(name):
+        if _is_dunder(name) or name == "_path":  # (_path: a copy made without __init__)
             raise AttributeError(name)
         return _Inert(f"{self._path}.{name}")
 
@@ -412,7 +412,7 @@ class _Absent:
         object.__setattr__(self, "_path", path)
 
     def __getattr__(self, name: str) -> _Absent:
-        if _is_dunder(name):
+        if _is_dunder(name) or name in ("_module", "_path"):
             raise AttributeError(name)
         return _Absent(self._module, f"{self._path}.{name}")
 
@@ -496,15 +496,8 @@ class _StubFinder:
         if any(prefix in self.absent for prefix in _prefixes(fullname)):
             return ModuleSpec(fullname, _StubLoader(_AbsentModule), origin="stub",
                               is_package=True)
-        if any(root.startswith(fullname + ".") for root in _INERT_ROOTS):
-            # the parent of an inert package (google for google.colab): the real one if any
-            for finder in sys.meta_path:
-                find = getattr(finder, "find_spec", None) if finder is not self else None
-                spec = find(fullname, path, target) if find is not None else None
-                if spec is not None:
-                    return spec
-            return ModuleSpec(fullname, _StubLoader(_InertModule), origin="stub",
-                              is_package=True)
+        # (the parent of an inert package, google for google.colab, is the real one; if it
+        # cannot be imported, the file's import fails and google becomes an absent stub)
         if path is None and "." not in fullname:
             for work in self.works:
                 candidate = os.path.join(work, fullname + ".py")
