@@ -167,11 +167,11 @@ def expectation_outcome(ctx: Context, values: np.ndarray, target: float, what: s
         return success(f"its mean over {len(values)} calls, {np.mean(values):.5g}, matches "
                        f"{what} = {target:.5g} ({result.detail}; errors ≥ {power:.3g} are "
                        f"detected with probability ≥ ½)")
-    hint = ""
-    for feedback, value in wrong:
-        if z_test(values, value, alpha).passed:
-            hint = f" Likely mistake: it {feedback}."
-            break
+    # the known mistake whose expectation the mean fits, the closest if several do
+    error = float(np.std(values, ddof=1)) / math.sqrt(len(values))
+    fitting = [(abs(float(np.mean(values)) - value) / max(error, 1e-300), feedback)
+               for feedback, value in wrong if z_test(values, value, alpha).passed]
+    hint = f" Likely mistake: it {min(fitting)[1]}." if fitting else ""
     return failure(f"its mean over {len(values)} calls does not match {what}.{hint}\n"
                    f"{result.detail}")
 

@@ -388,7 +388,7 @@ class _ScoreRecorder:
         return value
 
 
-_DRAW_BATCH = 24
+_DRAW_BATCH = 32  # one σ for a whole call happens by chance with P ≤ 200·3^(−31)
 _DRAW_REPEATS = 200
 
 
@@ -606,6 +606,9 @@ def _check_langevin_sampler(ctx: Context) -> dict[str, Outcome]:
             if not ctx.spec.accepts_dtype(main.dtype, ctx.spec.dtype):
                 problems.append(f"returns dtype {main.dtype}")
             out, why = output_of(main)
+            if out is None and main.out is not None:
+                why += (": the chains diverge (a drift of the wrong sign, x − α s, or a step "
+                        "size too large?)")
             law = failure(why) if out is None else _sampler_law(ctx, out, start, after)
     shape = failure("; ".join(problems)) if problems else success(
         "returns n_samples × 2, and with return_traj the trajectory n_samples × (L·T) × 2")
