@@ -164,7 +164,15 @@ def _grade_code(args: argparse.Namespace, out: TextIO) -> int:
 
     from grading.autograder import grade_directory, results_json, text_report
 
-    graded = grade_directory(args.answers)
+    options = {}
+    if args.profile:
+        from grading.code.profiles import ProfileError, load_profile
+
+        try:
+            options["profile"] = load_profile(args.profile)
+        except ProfileError as error:
+            raise _BadInput(f"genverify: {error}") from None
+    graded = grade_directory(args.answers, **options)
     if args.gradescope:
         try:
             Path(args.gradescope).write_text(
@@ -182,7 +190,12 @@ def _grade_code(args: argparse.Namespace, out: TextIO) -> int:
 def _autograder(args: argparse.Namespace, out: TextIO) -> int:
     from grading.autograder import build_autograder
 
-    path = build_autograder(args.out)
+    from grading.code.profiles import ProfileError
+
+    try:
+        path = build_autograder(args.out, profile=args.profile)
+    except ProfileError as error:
+        raise _BadInput(f"genverify: {error}") from None
     out.write(f"wrote {path}\n")
     return 0
 
@@ -190,7 +203,15 @@ def _autograder(args: argparse.Namespace, out: TextIO) -> int:
 def _grade_batch(args: argparse.Namespace, out: TextIO) -> int:
     from grading.batch import grade_batch
 
-    grade_batch(args.directory, args.workers, args.csv)
+    options = {}
+    if args.profile:
+        from grading.code.profiles import ProfileError, load_profile
+
+        try:
+            options["profile"] = load_profile(args.profile)
+        except ProfileError as error:
+            raise _BadInput(f"genverify: {error}") from None
+    grade_batch(args.directory, args.workers, args.csv, **options)
     out.write(f"wrote {args.csv}\n")
     return 0
 
@@ -235,6 +256,11 @@ def _guarded(command: Callable[[argparse.Namespace, TextIO], int]) -> Callable[.
                             f"{error}") from None
 
     return run
+
+
+_PROFILE_HELP = ("the interface profile of the code: a built-in name (genverify, cs446-vae, "
+                 "cs446-diffusion) or a TOML file; detected from the functions the files "
+                 "define by default")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,18 +308,24 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--gradescope", metavar="results.json", default=None,
                        help="also write Gradescope's results.json")
     grade.add_argument("--json", action="store_true", help="the report as JSON")
+    grade.add_argument("--profile", metavar="NAME|FILE.toml", default=None,
+                       help=_PROFILE_HELP)
     grade.set_defaults(run=_guarded(_grade))
 
     autograder = commands.add_parser("autograder", help="build a Gradescope autograder bundle")
     actions = autograder.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = actions.add_parser("build", help="write the bundle (setup.sh, run_autograder)")
     build.add_argument("out", metavar="OUT.zip")
+    build.add_argument("--profile", metavar="NAME|FILE.toml", default=None,
+                       help=_PROFILE_HELP)
     build.set_defaults(run=_guarded(_autograder))
 
     batch = commands.add_parser("grade-batch", help="grade many submission folders in parallel")
     batch.add_argument("directory", metavar="DIR", help="one sub-folder per submission")
     batch.add_argument("--workers", type=int, default=2, help="parallel processes")
     batch.add_argument("--csv", default="scores.csv", help="where to write the scores")
+    batch.add_argument("--profile", metavar="NAME|FILE.toml", default=None,
+                       help=_PROFILE_HELP)
     batch.set_defaults(run=_guarded(_grade_batch))
     return parser
 

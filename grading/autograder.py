@@ -71,7 +71,7 @@ mkdir -p "$ROOT/results"
 chmod 700 "$ROOT/results"
 chmod -R go-rwx "$ROOT/source" 2>/dev/null || true
 "$PYTHON" -m grading.autograder grade "$ROOT/submission" \\
-    --gradescope "$ROOT/results/results.json"
+    --gradescope "$ROOT/results/results.json" __PROFILE__
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
     printf '{"score": 0, "output": "The autograder failed (exit status %s); %s"}\\n' \\
@@ -81,13 +81,28 @@ exit 0
 """
 
 
-def build_autograder(out_zip: str | Path, *, source: str | Path | None = None) -> Path:
+def build_autograder(out_zip: str | Path, *, source: str | Path | None = None,
+                     profile: str | Path | None = None) -> Path:
     """Write the Gradescope autograder bundle ``out_zip`` and return its path.
 
     ``source`` is the project's root (default: the tree this module belongs to); the bundle
     holds its packages' files (no caches), ``pyproject.toml``, ``README.md`` and
-    ``constraints.txt``.
+    ``constraints.txt``. ``profile`` (a built-in profile's name or a TOML file, which the
+    bundle carries as ``profile.toml``) is the interface every submission is graded with;
+    by default each submission's is detected.
     """
+    profile_data = None
+    run_autograder = RUN_AUTOGRADER.replace(" __PROFILE__", "")
+    if profile is not None:
+        from grading.code.profiles import load_profile
+
+        loaded = load_profile(profile)  # refused here, not on Gradescope
+        if str(profile).endswith(".toml"):
+            profile_data = Path(profile).read_bytes()
+            run_autograder = RUN_AUTOGRADER.replace(
+                "__PROFILE__", '--profile "$ROOT/source/profile.toml"')
+        else:
+            run_autograder = RUN_AUTOGRADER.replace("__PROFILE__", f"--profile {loaded.name}")
     root = Path(source) if source is not None else _ROOT
     missing = [name for name in ("pyproject.toml", "constraints.txt", *_PACKAGES)
                if not (root / name).exists()]
@@ -104,7 +119,9 @@ def build_autograder(out_zip: str | Path, *, source: str | Path | None = None) -
 
     with zipfile.ZipFile(out, "w") as archive:
         add(archive, "setup.sh", SETUP_SH.encode(), 0o755)
-        add(archive, "run_autograder", RUN_AUTOGRADER.encode(), 0o755)
+        add(archive, "run_autograder", run_autograder.encode(), 0o755)
+        if profile_data is not None:
+            add(archive, "profile.toml", profile_data, 0o644)
         add(archive, "constraints.txt", (root / "constraints.txt").read_bytes(), 0o644)
         for name in _PROJECT_FILES:
             if (root / name).is_file():
@@ -132,12 +149,13 @@ def _answers_file(directory: Path) -> Path | None:
 
 def grade_directory(directory: str | Path, **code_options: Any) -> dict[str, Any]:
     """Grade a submission directory: ``{"answers": Report | None, "answers_error": str | None,
-    "code": [CodeResult, ...]}``.
+    "code": [CodeResult, ...], "code_profile": str, "code_notes": [str, ...]}``.
 
     The code is graded when the directory holds Python files or no answers file (so a
-    submission with nothing gets zero on the coding parts rather than nothing at all).
+    submission with nothing gets zero on the coding parts rather than nothing at all);
+    ``code_options`` go to :func:`grading.code.checks.grade_code` (``profile``, ``settings``).
     """
-    from grading.code.checks import grade_code_submission, submission_files
+    from grading.code.checks import grade_code, submission_files
 
     directory = Path(directory)
     answers = _answers_file(directory) if directory.is_dir() else None
@@ -149,10 +167,12 @@ def grade_directory(directory: str | Path, **code_options: Any) -> dict[str, Any
             report = grade_file(answers)
         except (AnswersError, OSError, UnicodeDecodeError) as error:
             problem = f"{answers.name} could not be read: {error}"
-    code = []
+    code, profile, notes = [], "", []
     if submission_files(directory) or answers is None:
-        code = grade_code_submission(directory, **code_options)
-    return {"answers": report, "answers_error": problem, "code": code}
+        graded = grade_code(directory, **code_options)
+        code, profile, notes = graded.results, graded.profile, list(graded.notes)
+    return {"answers": report, "answers_error": problem, "code": code,
+            "code_profile": profile, "code_notes": notes}
 
 
 def results_json(graded: dict[str, Any], *, visibility: str = "visible",
@@ -185,6 +205,7 @@ def results_json(graded: dict[str, Any], *, visibility: str = "visible",
         total = sum(r.max_score for r in code)
         score += got
         outputs.append(f"code: {got:g} of {total:g} points")
+        outputs += [f"note: {n}" for n in graded.get("code_notes") or []]
     data: dict[str, Any] = {"score": round(score, 6), "output": "\n".join(o for o in outputs if o),
                             "visibility": visibility, "stdout_visibility": "hidden",
                             "tests": tests}
@@ -212,6 +233,7 @@ def text_report(graded: dict[str, Any], width: int = 100) -> str:
                          f"{first[:room]}")
         got, total = sum(r.score for r in code), sum(r.max_score for r in code)
         lines.append(f"code: {got:g} / {total:g} points")
+        lines += [f"note: {n}" for n in graded.get("code_notes") or []]
     return "\n".join(lines)
 
 
@@ -232,17 +254,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     grade = commands.add_parser("grade", help="grade a submission directory")
     grade.add_argument("directory")
     grade.add_argument("--gradescope", metavar="RESULTS_JSON", default=None)
+    grade.add_argument("--profile", default=None, help="interface profile: a name or a TOML file")
     build = commands.add_parser("build", help="write the Gradescope autograder bundle")
     build.add_argument("out_zip")
+    build.add_argument("--profile", default=None, help="interface profile: a name or a TOML file")
     args = parser.parse_args(argv)
     if args.command == "build":
-        print(build_autograder(args.out_zip))
+        print(build_autograder(args.out_zip, profile=args.profile))
         return 0
+    options = {"profile": args.profile} if args.profile else {}
     if args.gradescope:
-        write_results_json(args.directory, args.gradescope)
+        write_results_json(args.directory, args.gradescope, **options)
         print(f"wrote {args.gradescope}")
         return 0
-    print(text_report(grade_directory(args.directory)))
+    print(text_report(grade_directory(args.directory, **options)))
     return 0
 
 

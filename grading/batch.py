@@ -8,8 +8,9 @@ whose grading fails (a bug of the grader, not of the student) gets a row with th
 no score, and the others go on.
 
 CSV columns: ``submission``, ``score``, ``max_score``, ``answers_score``, ``answers_max``,
-one ``code:<function>`` column per function of ``grading.code.spec.CODE_SPECS`` (its points),
-``seconds`` and ``error``.
+``profile`` (the interface profile the code was graded with), one ``code:<function>`` column
+per graded function (its points; the functions of every profile met, in order), ``seconds``
+and ``error``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ def submissions(directory: str | Path) -> list[Path]:
 
 def _grade_one(path: str, code_options: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission (in a worker process) into one CSV row."""
-    from grading.code.spec import CODE_SPECS
-
     start = time.monotonic()
     row: dict[str, Any] = {"submission": Path(path).name, "error": ""}
     try:
@@ -50,9 +49,10 @@ def _grade_one(path: str, code_options: dict[str, Any]) -> dict[str, Any]:
     answers_max = float(getattr(report, "max_score", 0.0) or 0.0) if report is not None else 0.0
     row["answers_score"] = round(answers_score, 6) if report is not None else ""
     row["answers_max"] = round(answers_max, 6) if report is not None else ""
-    for spec in CODE_SPECS:
-        mine = [r for r in code if r.function == spec.name]
-        row[f"code:{spec.name}"] = round(sum(r.score for r in mine), 6) if mine else ""
+    row["profile"] = graded.get("code_profile", "")
+    for result in code:
+        key = f"code:{result.function}"
+        row[key] = round(float(row.get(key) or 0.0) + result.score, 6)
     code_score = sum(r.score for r in code)
     code_max = sum(r.max_score for r in code)
     row["score"] = round(answers_score + code_score, 6)
@@ -61,11 +61,12 @@ def _grade_one(path: str, code_options: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _columns() -> list[str]:
-    from grading.code.spec import CODE_SPECS
-
-    return (["submission", "score", "max_score", "answers_score", "answers_max"]
-            + [f"code:{spec.name}" for spec in CODE_SPECS] + ["seconds", "error"])
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    code = []
+    for row in rows:
+        code += [key for key in row if key.startswith("code:") and key not in code]
+    return (["submission", "score", "max_score", "answers_score", "answers_max", "profile"]
+            + code + ["seconds", "error"])
 
 
 def grade_batch(directory: str | Path, workers: int = 2, csv_path: str | Path = "scores.csv",
@@ -73,7 +74,7 @@ def grade_batch(directory: str | Path, workers: int = 2, csv_path: str | Path = 
     """Grade every submission under ``directory`` with ``workers`` processes; write the CSV.
 
     Returns the rows (in the order of the submissions' names). ``code_options`` go to
-    :func:`grading.code.checks.grade_code_submission` (e.g. ``settings``).
+    :func:`grading.code.checks.grade_code` (e.g. ``settings``, ``profile``).
     """
     paths = submissions(directory)
     rows: dict[str, dict[str, Any]] = {}
@@ -100,8 +101,9 @@ def grade_batch(directory: str | Path, workers: int = 2, csv_path: str | Path = 
     out = Path(csv_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=_columns(), extrasaction="ignore")
+        columns = _columns(ordered)
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in ordered:
-            writer.writerow({key: row.get(key, "") for key in _columns()})
+            writer.writerow({key: row.get(key, "") for key in columns})
     return ordered

@@ -146,16 +146,19 @@ def _warm_up() -> None:
 
 
 def grade_code(directory: str | Path, *, settings: CheckSettings | None = None,
-               profile: Profile | str | Path | None = None, parallel: int = 2) -> CodeGrade:
+               profile: Profile | str | Path | None = None, parallel: int = 2,
+               specs: Sequence[FunctionSpec] | None = None) -> CodeGrade:
     """Grade the Python files of a submission (a directory, or one ``.py`` file).
 
     ``profile``: a :class:`Profile`, a built-in profile's name or a TOML file; by default
     the one whose functions the files define (:func:`detect_profile`). Returns one
     :class:`CodeResult` per property of each function of the profile, in order. The
     functions run in ``parallel`` sandboxes (one per question), each started once and
-    restarted only after a crash or a timeout.
+    restarted only after a crash or a timeout. ``specs``: grade these functions only.
     """
     settings = settings or CheckSettings()
+    if specs is not None:
+        profile = Profile("custom", "the given functions", tuple(specs))
     files = submission_files(directory)
     chosen = load_profile(profile) if isinstance(profile, (str, Path)) else profile
     if not files:
@@ -200,7 +203,6 @@ def grade_code_submission(directory: str | Path, *, settings: CheckSettings | No
                           specs: Sequence[FunctionSpec] | None = None,
                           profile: Profile | str | Path | None = None,
                           parallel: int = 2) -> list[CodeResult]:
-    """The results of :func:`grade_code` (``specs``: grade these functions, as a profile)."""
-    if specs is not None:
-        profile = Profile("custom", "the given functions", tuple(specs))
-    return grade_code(directory, settings=settings, profile=profile, parallel=parallel).results
+    """The results of :func:`grade_code`."""
+    return grade_code(directory, settings=settings, profile=profile, parallel=parallel,
+                      specs=specs).results

@@ -500,6 +500,7 @@ _START_CHAINS = 2000
 # that depends on σ_1 is the same in both
 _START_LEVELS = (0.5, 0.01)
 _AFTER_LEVELS = (0.5, 0.4)
+_SAMPLER_CHAINS = 2000  # its own start costs power (no shared start law): more chains
 _SAMPLER_BUDGET_SECONDS = 8.0  # the main run of a slow (one chain at a time) sampler
 _SAMPLER_PROBES = (4, 16)  # chains of the two timing probes: time ≈ a + b·n
 
@@ -550,9 +551,9 @@ def _chains_within_budget(timings: Sequence[Any]) -> int:
     (n1, n2), (t1, t2) = _SAMPLER_PROBES, seconds
     per_chain = max((t2 - t1) / (n2 - n1), 0.0)
     fixed = max(t1 - per_chain * n1, 0.0)
-    if fixed + per_chain * _CHAINS <= _SAMPLER_BUDGET_SECONDS:
-        return _CHAINS
-    return int(min(_CHAINS, max(100, (_SAMPLER_BUDGET_SECONDS - fixed) / per_chain)))
+    if fixed + per_chain * _SAMPLER_CHAINS <= _SAMPLER_BUDGET_SECONDS:
+        return _SAMPLER_CHAINS
+    return int(min(_SAMPLER_CHAINS, max(100, (_SAMPLER_BUDGET_SECONDS - fixed) / per_chain)))
 
 
 def _check_langevin_sampler(ctx: Context) -> dict[str, Outcome]:
@@ -622,7 +623,7 @@ def _sampler_law(ctx: Context, out: np.ndarray, start: Any, after: Any) -> Outco
     output with σ_L = 0.01 (both the start, whatever the start is: that is another property)."""
     alpha = ctx.settings.failure_prob
     rng = np.random.default_rng(ctx.seed(37))
-    reference_start = rng.standard_normal((_CHAINS, 2))
+    reference_start = rng.standard_normal((_SAMPLER_CHAINS, 2))
     run: dict[str, Any] = {}
     reference = _reference_sampler(reference_start, np.random.default_rng(ctx.seed(38)), **run)
     passed, detail = _two_sample(out, reference, alpha / 2, ctx.seed(39))
@@ -636,15 +637,16 @@ def _sampler_law(ctx: Context, out: np.ndarray, start: Any, after: Any) -> Outco
         distance = max(stats.ks_2samp(np.round(unchanged[:, j], 3),
                                       np.round(first[:, j], 3)).statistic for j in range(2))
         if distance > threshold:
-            return failure(f"it changes the points after the last Langevin step: with one level "
-                           f"and steps of size ~1e-12 its output with σ_L = {_AFTER_LEVELS[-1]} "
-                           f"differs from its output with σ_L = {_START_LEVELS[-1]} (two-sample KS {distance:.3g}, "
+            return failure(f"it changes the points after the last Langevin step: with two "
+                           f"levels and steps of size ~1e-12 its output with σ_L = "
+                           f"{_AFTER_LEVELS[-1]} differs from its output with σ_L = "
+                           f"{_START_LEVELS[-1]} (two-sample KS {distance:.3g}, "
                            f"threshold {threshold:.3g}). Likely mistake: it adds a final "
                            f"denoising step x + σ_L² s(x, σ_L) (not part of the homework's "
                            f"algorithm).")
     if passed:
-        return success(f"its {len(out)} samples are indistinguishable from {_CHAINS} of a "
-                       f"reference run of the algorithm (false-failure probability {alpha:g}): "
+        return success(f"its {len(out)} samples are indistinguishable from {_SAMPLER_CHAINS} of "
+                       f"a reference run of the algorithm (false-failure probability {alpha:g}): "
                        f"{detail}")
     hint = ""
     for feedback, options in (

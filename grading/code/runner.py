@@ -8,17 +8,25 @@ the modules to preload (numpy and torch when grading: importing torch takes a se
 two, paid once per process), says hello, and then answers requests:
 
 ``{"op": "load", "modules": [...]}``
-    Import the student's modules (files in the work directory); reply with the import errors.
+    Load the student's modules (files in the work directory) safely: only imports, functions,
+    classes and constants run, one statement at a time; modules grading does not need are
+    stubbed. Reply with the import errors and, per module, notes (what was stubbed, which
+    lines did not run).
 
 ``{"op": "call", "modules": [...], "function": name, "cases": [case, ...]}``
-    Import the first of ``modules`` (files in the work directory) that defines ``function``
+    Find the first of ``modules`` that defines ``function`` (``name`` or ``Class.name``: a
+    static method is called as it is, a method on a stand-in ``self`` built from the case's
+    ``"self"`` attributes)
     and call it once per case (``repeat`` times with the same arguments, the generator
     running on). A case's arguments are specs: ``{"array": name, "dtype": "float64",
-    "grad": bool}`` (a tensor made from a request array), ``{"float": v}``, ``{"int": v}``,
+    "grad": bool, "form": "tensor"}`` (a tensor made from a request array; ``"form"``
+    ``"numpy"`` or ``"list"`` passes a NumPy array or a list of floats instead),
+    ``{"float": v}``, ``{"int": v}``, ``{"bool": v}``,
     ``{"generator": seed}`` (a ``torch.Generator`` seeded so; the global torch, NumPy and
     ``random`` generators are seeded from ``case["seed"]`` before the case too) and
-    ``{"callback": name, "outputs": k}`` (a function lent by the harness: called with
-    tensors, it sends them as float64 arrays and returns the harness's answer as tensors).
+    ``{"callback": name, "outputs": k}`` (a function lent by the harness, shaped like a torch
+    module: called with tensors, it sends them as float64 arrays and returns the harness's
+    answer as tensors).
     With ``"grad": [argument positions]`` the runner back-propagates the sum of the output
     and reports the gradients.
 

@@ -272,6 +272,7 @@ class Sandbox:
         self._buffer = b""
         self._lock = threading.Lock()
         self._output_mark = 0  # size of the captured output when the last request began
+        self._budget = limits.call_seconds  # the wall clock of the request under way
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -399,7 +400,8 @@ class Sandbox:
         with self._lock:
             if not self.alive:
                 raise SandboxDied(self._death_reason("before the request"))
-            deadline = time.monotonic() + (self.limits.call_seconds if timeout is None else timeout)
+            self._budget = self.limits.call_seconds if timeout is None else timeout
+            deadline = time.monotonic() + self._budget
             try:
                 self._output_mark = os.fstat(self._stderr.fileno()).st_size
             except (OSError, AttributeError):
@@ -512,8 +514,8 @@ class Sandbox:
         return header, self._read_exact(payload_len, deadline, when)
 
     def _timeout_reason(self) -> str:
-        return (f"timed out: no answer within the wall-clock limit of "
-                f"{self.limits.call_seconds:g} s (an infinite loop?); the process was killed")
+        return (f"timed out: no answer within the wall-clock limit of {self._budget:g} s (too slow "
+                f"for the grading budget, or an infinite loop); the process was killed")
 
     def _death_reason(self, when: str) -> str:
         process = self.process

@@ -269,6 +269,30 @@ def test_grade_to_an_unwritable_results_path_is_one_line_and_exit_two(capsys, tm
     _one_line_error(err)
 
 
+def test_grade_with_an_unknown_profile_is_one_line_and_exit_two(capsys, tmp_path):
+    (tmp_path / "hw5_vae.py").write_text("def f():\n    return 1\n")
+    code, _, err = _run(capsys, "grade", str(tmp_path), "--profile", "cs999")
+    assert code == 2 and "no built-in profile 'cs999'" in err
+    _one_line_error(err)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[[function]]\nname = "f"\nrole = "nothing"\n')
+    code, _, err = _run(capsys, "grade", str(tmp_path), "--profile", str(bad))
+    assert code == 2 and "'role' must be one of" in err
+    _one_line_error(err)
+
+
+@pytest.mark.slow
+def test_grade_of_a_course_starter_file_says_which_profile_it_used(capsys, tmp_path):
+    course = Path(__file__).parents[1] / "grading" / "code" / "cs446_diffusion"
+    (tmp_path / "hw5_diffusion.py").write_text(
+        (course / "correct_trains_at_import.py").read_text(), encoding="utf-8")
+    code, out, _ = _run(capsys, "grade", str(tmp_path))
+    assert code == 0 and "code: 8 / 8 points" in out
+    assert "note: profile cs446-diffusion" in out and "not run: lines" in out
+    code, out, _ = _run(capsys, "grade", str(tmp_path), "--profile", "genverify")  # the twin
+    assert code == 1 and "code: 0 / 21 points" in out
+
+
 # -- the installed script ----------------------------------------------------------------------
 
 

@@ -107,3 +107,23 @@ def test_run_autograder_grades_a_submission_into_results_json(bundle: Path,
     assert missing and all(t["score"] == 0 and "no function" in t["output"] for t in missing)
     assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
     assert stat.S_IMODE((root / "results").stat().st_mode) == 0o700
+
+
+def test_the_bundle_carries_the_profile_it_is_built_for(tmp_path: Path) -> None:
+    named = build_autograder(tmp_path / "named.zip", profile="cs446-diffusion")
+    with zipfile.ZipFile(named) as archive:
+        script = archive.read("run_autograder").decode()
+        assert "--profile cs446-diffusion" in script and "profile.toml" not in archive.namelist()
+    mine = tmp_path / "mine.toml"
+    mine.write_text((Path(__file__).parents[2] / "grading/code/profiles/cs446-vae.toml")
+                    .read_text().replace('"cs446-vae"', '"mine"'))
+    carried = build_autograder(tmp_path / "file.zip", profile=mine)
+    with zipfile.ZipFile(carried) as archive:
+        assert archive.read("profile.toml") == mine.read_bytes()
+        assert '--profile "$ROOT/source/profile.toml"' in archive.read("run_autograder").decode()
+    with zipfile.ZipFile(build_autograder(tmp_path / "plain.zip")) as archive:
+        assert "--profile" not in archive.read("run_autograder").decode()  # detected per student
+    from grading.code.profiles import ProfileError
+
+    with pytest.raises(ProfileError):  # refused when building, not on Gradescope
+        build_autograder(tmp_path / "bad.zip", profile="cs999")

@@ -13,6 +13,7 @@ from grading.code.checks import CheckSettings
 from grading.code.spec import spec
 
 SUBMISSIONS = Path(__file__).parent / "code" / "submissions"
+COURSE = Path(__file__).parent / "code" / "cs446_vae"
 
 
 @pytest.mark.slow
@@ -34,7 +35,24 @@ def test_grade_batch_writes_one_row_per_submission_in_parallel(tmp_path: Path) -
     assert float(by_name["alice"]["code:log_bernoulli"]) == 2.0 == float(by_name["alice"]["score"])
     assert float(by_name["bob"]["code:log_bernoulli"]) == 0.0  # the twin: a bug loses points
     assert float(by_name["carol"]["score"]) == 0.0 and by_name["carol"]["error"] == ""
-    assert by_name["alice"]["code:sample_normal"] == ""  # not graded in this batch
+    assert "code:sample_normal" not in by_name["alice"]  # not graded in this batch
+    assert by_name["alice"]["profile"] == "custom"
+
+
+@pytest.mark.slow
+def test_a_course_starter_submission_is_graded_with_its_detected_profile(tmp_path: Path) -> None:
+    shutil.copy(COURSE / "correct_train_at_import.py", tmp_path / "hw3_vae.py")
+    row = _grade_one(str(tmp_path), {"settings": CheckSettings(examples=10,
+                                                               shrink_seconds=1.0)})
+    assert row["profile"] == "cs446-vae" and row["error"] == ""
+    assert {k for k in row if k.startswith("code:")} == {
+        "code:logpdf_diagonal_gaussian", "code:logpdf_bernoulli", "code:sample_diagonal_gaussian",
+        "code:sample_Bernoulli", "code:elbo_loss"}
+    assert row["score"] == row["max_score"] == 9.0
+    shutil.copy(COURSE / "bug_elbo_negated.py", tmp_path / "hw3_vae.py")  # the twin
+    row = _grade_one(str(tmp_path), {"settings": CheckSettings(examples=10,
+                                                               shrink_seconds=1.0)})
+    assert row["code:elbo_loss"] == 0.5 and row["score"] == 7.5
 
 
 def test_a_grader_failure_becomes_an_error_row(tmp_path: Path) -> None:
