@@ -158,20 +158,26 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     return result.exit_code
 
 
+def _profile_option(args: argparse.Namespace) -> dict[str, Any]:
+    """``{"profile": Profile}`` for ``--profile NAME|FILE.toml`` (refused with a clear
+    message), or nothing: the profile is then detected per submission."""
+    if not args.profile:
+        return {}
+    from grading.code.profiles import ProfileError, load_profile
+
+    try:
+        return {"profile": load_profile(args.profile)}
+    except ProfileError as error:
+        raise _BadInput(f"genverify: {error}") from None
+
+
 def _grade_code(args: argparse.Namespace, out: TextIO) -> int:
     """A submission directory (answers.toml and/or Python files) or one Python file."""
     from pathlib import Path
 
     from grading.autograder import grade_directory, results_json, text_report
 
-    options = {}
-    if args.profile:
-        from grading.code.profiles import ProfileError, load_profile
-
-        try:
-            options["profile"] = load_profile(args.profile)
-        except ProfileError as error:
-            raise _BadInput(f"genverify: {error}") from None
+    options = _profile_option(args)
     graded = grade_directory(args.answers, **options)
     if args.gradescope:
         try:
@@ -190,12 +196,8 @@ def _grade_code(args: argparse.Namespace, out: TextIO) -> int:
 def _autograder(args: argparse.Namespace, out: TextIO) -> int:
     from grading.autograder import build_autograder
 
-    from grading.code.profiles import ProfileError
-
-    try:
-        path = build_autograder(args.out, profile=args.profile)
-    except ProfileError as error:
-        raise _BadInput(f"genverify: {error}") from None
+    _profile_option(args)  # a bad profile is refused here, with its reason
+    path = build_autograder(args.out, profile=args.profile)
     out.write(f"wrote {path}\n")
     return 0
 
@@ -203,14 +205,7 @@ def _autograder(args: argparse.Namespace, out: TextIO) -> int:
 def _grade_batch(args: argparse.Namespace, out: TextIO) -> int:
     from grading.batch import grade_batch
 
-    options = {}
-    if args.profile:
-        from grading.code.profiles import ProfileError, load_profile
-
-        try:
-            options["profile"] = load_profile(args.profile)
-        except ProfileError as error:
-            raise _BadInput(f"genverify: {error}") from None
+    options = _profile_option(args)
     grade_batch(args.directory, args.workers, args.csv, **options)
     out.write(f"wrote {args.csv}\n")
     return 0

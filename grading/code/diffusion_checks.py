@@ -157,6 +157,13 @@ _STEP_SIGMA = 0.5
 _STEP_ALPHA = 0.05
 
 
+def _shape_and_dtype(ctx: Context, case: Any) -> Outcome:
+    """The points come back in x's shape (checked before) and an accepted dtype."""
+    return (success("returns x's shape (n, 2) and dtype")
+            if ctx.spec.accepts_dtype(case.dtype, ctx.spec.dtype) else
+            failure(f"returns dtype {case.dtype} for {ctx.spec.dtype} points"))
+
+
 def _check_langevin_step(ctx: Context) -> dict[str, Outcome]:
     rng = np.random.default_rng(ctx.seed(13))
     x = _mixture_samples(rng, _STEP_POINTS, sigma=1.0)
@@ -173,9 +180,7 @@ def _check_langevin_step(ctx: Context) -> dict[str, Outcome]:
     out, why = output_of(case, x.shape)
     if out is None:
         return {"langevin_shape": failure(why), "langevin_law": failure(why)}
-    shape = (success("returns x's shape (n, 2) and dtype")
-             if ctx.spec.accepts_dtype(case.dtype, ctx.spec.dtype) else
-             failure(f"returns dtype {case.dtype} for {ctx.spec.dtype} points"))
+    shape = _shape_and_dtype(ctx, case)
     r = references()
     score = _mixture_score(x, np.float64(_STEP_SIGMA))["r0"]
     mean = r.langevin_step(x, score, _STEP_ALPHA, 0.0)  # the update with ε = 0
@@ -311,9 +316,7 @@ def _check_annealed(ctx: Context) -> dict[str, Outcome]:
     out, why = output_of(case, start.shape)
     if out is None:
         return {"annealed_shape": failure(why), "annealed_law": failure(why)}
-    shape = (success("returns x's shape (n, 2) and dtype")
-             if ctx.spec.accepts_dtype(case.dtype, ctx.spec.dtype) else
-             failure(f"returns dtype {case.dtype} for {ctx.spec.dtype} points"))
+    shape = _shape_and_dtype(ctx, case)
     alpha = ctx.settings.failure_prob
     reference = _reference_sampler(reference_start, np.random.default_rng(ctx.seed(19)))
     passed, detail = _two_sample(out, reference, alpha, ctx.seed(20))
