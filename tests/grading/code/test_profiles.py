@@ -173,3 +173,16 @@ def test_a_submission_loses_exactly_the_points_of_the_function_at_fault(
         assert lost, f"{entry['file']}: the mistake in {function} was not caught"
         assert any(entry["feedback"] in r.output for r in lost), [r.output for r in lost]
         assert all(r.output.startswith("✗") for r in lost)
+
+
+def test_the_built_in_profile_files_are_installed_with_the_package() -> None:
+    import fnmatch
+
+    root = HERE.parents[2]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["grading.code"]
+    shipped = [p.relative_to(root / "grading" / "code").as_posix()
+               for p in (root / "grading" / "code" / "profiles").glob("*.toml")]
+    assert shipped and all(any(fnmatch.fnmatch(f, pattern) for pattern in declared)
+                           for f in shipped)
+    assert not any(fnmatch.fnmatch("profiles/x.py", pattern) for pattern in declared)
