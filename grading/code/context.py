@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from grading.code.session import CaseResult, CheckSettings, Session
+from grading.code.session import CaseResult, CheckSettings, Session, StudentCodeFailed
 from grading.code.spec import FunctionSpec
 
 
@@ -187,3 +187,27 @@ def lent_arguments(arrays: Mapping[str, Any], names: Sequence[str]) -> list[Any]
     if len(arrays) != len(names):
         raise TypeError(f"takes {len(names)} arguments ({', '.join(names)}), got {len(arrays)}")
     return values
+
+
+def respecting_generator(ctx: Context, outcome: Outcome, case: Mapping[str, Any],
+                         arrays: Mapping[str, Any], **options: Any) -> Outcome:
+    """The outcome, failed if the function ignores its generator: when the course's signature
+    takes one and the outcome passed, two calls with the same generator seed and different
+    global seeds must return the same values (``case`` is the request's case to repeat)."""
+    if outcome.fraction == 0 or not any(m == "generator" for _, m in ctx.spec.arguments):
+        return outcome
+    twins = [{**{k: v for k, v in case.items() if k not in ("repeat", "grad")},
+              "seed": ctx.seed(90 + k)} for k in (0, 1)]
+    try:
+        first, second = ctx.call(twins, arrays, **options)
+    except StudentCodeFailed:
+        return outcome  # the twins' crash is not this property's business
+    if not (first.ok and second.ok) or first.out is None or second.out is None or \
+            np.shape(first.out) != np.shape(second.out):
+        return outcome
+    if np.array_equal(np.asarray(first.out), np.asarray(second.out), equal_nan=True):
+        return outcome
+    return failure("ignores its generator argument: two calls with generators seeded alike "
+                   "(and different global seeds) returned different values; draw with it, "
+                   "e.g. torch.randn(shape, generator=generator, dtype=...)\n(otherwise: "
+                   + outcome.message.lstrip("✓ ") + ")")

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from grading.code.context import (Context, Outcome, expectation_outcome, failure,
-                                  hermite_grid, ks_normal, lent_arguments, output_of, show,
-                                  success, z_bound)
+                                  hermite_grid, ks_normal, lent_arguments,
+                                  output_of, respecting_generator, show, success, z_bound)
 from grading.code.session import StudentCodeFailed
 from grading.code.spec import references
 
@@ -118,8 +118,9 @@ def _check_dsm(ctx: Context) -> dict[str, Outcome]:
                                     noise_level={"array": "sigma", "dtype": dtype},
                                     generator={"generator": ctx.seed(11)}),
               "seed": ctx.seed(12), "repeat": _DSM_REPEATS}]
+    recorder = _ScoreRecorder()
     try:
-        (case,) = ctx.call(cases, {"x": x, "sigma": sigma}, callbacks={"score": _mixture_score})
+        (case,) = ctx.call(cases, {"x": x, "sigma": sigma}, callbacks={"score": recorder})
     except StudentCodeFailed as error:
         return {"dsm_scalar": failure(str(error)), "dsm_expectation": failure(str(error))}
     values, why = output_of(case)
@@ -141,11 +142,13 @@ def _check_dsm(ctx: Context) -> dict[str, Outcome]:
         ("sums over the batch instead of averaging", _DSM_BATCH * e["loss"]),
         ("averages over the two coordinates as well (sum them)", e["loss"] / 2),
     )
+    outcome = expectation_outcome(ctx, values, e["loss"], "E_ε[½ σ² ‖s(x + σε, σ) + ε/σ‖²] "
+                                  "averaged over the batch (Gauss–Hermite quadrature, the "
+                                  "derived noised-mixture score)", wrong)
     return {"dsm_scalar": success("returns a scalar"),
-            "dsm_expectation": expectation_outcome(
-                ctx, values, e["loss"], "E_ε[½ σ² ‖s(x + σε, σ) + ε/σ‖²] averaged over the "
-                                        "batch (Gauss–Hermite quadrature, the derived "
-                                        "noised-mixture score)", wrong)}
+            "dsm_expectation": respecting_generator(
+                ctx, _at_the_levels(outcome, recorder, _DSM_LEVELS), cases[0],
+                {"x": x, "sigma": sigma}, callbacks={"score": _mixture_score})}
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,8 +176,9 @@ def _check_langevin_step(ctx: Context) -> dict[str, Outcome]:
                                     step_size={"float": _STEP_ALPHA},
                                     generator={"generator": ctx.seed(14)}),
               "seed": ctx.seed(15)}]
+    recorder = _ScoreRecorder()
     try:
-        (case,) = ctx.call(cases, {"x": x}, callbacks={"score": _mixture_score})
+        (case,) = ctx.call(cases, {"x": x}, callbacks={"score": recorder})
     except StudentCodeFailed as error:
         return {"langevin_shape": failure(str(error)), "langevin_law": failure(str(error))}
     out, why = output_of(case, x.shape)
@@ -196,10 +200,12 @@ def _check_langevin_step(ctx: Context) -> dict[str, Outcome]:
     drift_z = float(np.sum(residual * score) / math.sqrt(np.sum(score * score)))
     drift_bound = z_bound(alpha / 3)
     if ks.passed and abs(correlation) <= bound and abs(drift_z) <= drift_bound:
-        return {"langevin_shape": shape, "langevin_law": success(
-            f"the residuals (x′ − x − α s)/√(2α) of {len(x)} points pass the KS test against "
-            f"N(0, 1), are uncorrelated with the score (z = {drift_z:.2f}) and between the "
-            f"coordinates; false-failure probability {alpha:g}")}
+        return {"langevin_shape": shape, "langevin_law": respecting_generator(ctx, _at_the_levels(
+            success(f"the residuals (x′ − x − α s)/√(2α) of {len(x)} points pass the KS test "
+                    f"against N(0, 1), are uncorrelated with the score (z = {drift_z:.2f}) and "
+                    f"between the coordinates; false-failure probability {alpha:g}"),
+            recorder, np.asarray([_STEP_SIGMA])), cases[0], {"x": x},
+            callbacks={"score": _mixture_score})}
     step = out - x
     drift = float(np.sum(step * score) / np.sum(score * score))  # regression on the score
     spread = float(np.std(step - drift * score))
@@ -308,9 +314,22 @@ def _check_annealed(ctx: Context) -> dict[str, Outcome]:
                                     step_scale={"float": _ETA}, steps={"int": _STEPS},
                                     generator={"generator": ctx.seed(17)}),
               "seed": ctx.seed(18)}]
+    # a run that must leave the points where they are: two levels, one step of size ~1e-12
+    cases.append({"args": ctx.arguments(score={"callback": "score"},
+                                        points={"array": "x", "dtype": dtype},
+                                        noise_levels={"array": "after", "dtype": dtype},
+                                        step_scale={"float": 1e-12}, steps={"int": 1},
+                                        generator={"generator": ctx.seed(41)}),
+                  "seed": ctx.seed(42)})
+    small = {**cases[0], "args": ctx.arguments(
+        score={"callback": "score"}, points={"array": "x_small", "dtype": dtype},
+        noise_levels={"array": "sigmas", "dtype": dtype}, step_scale={"float": _ETA},
+        steps={"int": 2}, generator={"generator": ctx.seed(43)})}
+    recorder = _ScoreRecorder()
+    arrays = {"x": start, "sigmas": _LEVELS, "after": np.asarray(_AFTER_LEVELS),
+              "x_small": start[:16]}
     try:
-        (case,) = ctx.call(cases, {"x": start, "sigmas": _LEVELS},
-                           callbacks={"score": _mixture_score})
+        case, after = ctx.call(cases, arrays, callbacks={"score": recorder})
     except StudentCodeFailed as error:
         return {"annealed_shape": failure(str(error)), "annealed_law": failure(str(error))}
     out, why = output_of(case, start.shape)
@@ -320,10 +339,19 @@ def _check_annealed(ctx: Context) -> dict[str, Outcome]:
     alpha = ctx.settings.failure_prob
     reference = _reference_sampler(reference_start, np.random.default_rng(ctx.seed(19)))
     passed, detail = _two_sample(out, reference, alpha, ctx.seed(20))
+    moved, _ = output_of(after, start.shape)
+    if passed and moved is not None and np.median(np.abs(moved - start)) > 1e-3:
+        return {"annealed_shape": shape, "annealed_law": failure(
+            f"it changes the points after the last Langevin step: with two levels and steps "
+            f"of size ~1e-12 the points should stay where they start, and they move by "
+            f"{np.median(np.abs(moved - start)):.3g} (median). Likely mistake: it adds a final "
+            f"denoising step x + σ_L² s(x, σ_L) (not part of the homework's algorithm).")}
     if passed:
-        return {"annealed_shape": shape, "annealed_law": success(
-            f"its {_CHAINS} samples are indistinguishable from a reference run of the "
-            f"algorithm (false-failure probability {alpha:g}): {detail}")}
+        return {"annealed_shape": shape, "annealed_law": respecting_generator(ctx, _at_the_levels(
+            success(f"its {_CHAINS} samples are indistinguishable from a reference run of the "
+                    f"algorithm (false-failure probability {alpha:g}): {detail}"),
+            recorder, np.concatenate([_LEVELS, _AFTER_LEVELS])), small, arrays,
+            callbacks={"score": _mixture_score})}
     hint = ""
     for feedback, options in (
             ("the noise is scaled by √α_i instead of √(2α_i)", {"noise": math.sqrt(0.5)}),
@@ -372,6 +400,25 @@ def _first_working(ctx: Context, probes: Sequence[dict[str, Any]], arrays: Mappi
         if case.ok:
             return index, ""
     return None, f"raised an error:\n{results[0].error}"
+
+
+def _at_the_levels(outcome: Outcome, recorder: "_ScoreRecorder",
+                   levels: np.ndarray) -> Outcome:
+    """The outcome, failed if the lent score was called at a σ other than the given levels
+    (σ² for σ, a common slip, named)."""
+    if not recorder.sigmas:
+        return outcome
+    used = np.concatenate(recorder.sigmas)
+    known = np.asarray(levels, dtype=np.float64)
+    off = ~np.any(np.abs(used[:, None] - known[None, :]) <= 1e-5 * known[None, :], axis=1)
+    if not np.any(off):
+        return outcome
+    squared = np.all(np.any(np.abs(used[off][:, None] - known[None, :] ** 2)
+                            <= 1e-5 * known[None, :] ** 2, axis=1))
+    why = ("it calls the score at σ² instead of σ" if squared else
+           "it calls the score at noise levels it was not given")
+    return failure(f"{why} (e.g. σ = {show(used[off][:3])}; the levels are {show(known)})"
+                   f"\n(otherwise: {outcome.message.lstrip('✓✗ ')})")
 
 
 class _ScoreRecorder:
@@ -576,8 +623,10 @@ def _check_langevin_sampler(ctx: Context) -> dict[str, Outcome]:
              _sampler_case(ctx, forms, _START_CHAINS, "after", 1, 1e-12, False, ctx.seed(40)),
              *(_sampler_case(ctx, forms, n, "levels", _STEPS, _ETA, False, ctx.seed(35))
                for n in _SAMPLER_PROBES)]
+    recorder = _ScoreRecorder()
     try:
-        trajectory, start, after, *timings = ctx.call(cases, arrays, callbacks=score,
+        trajectory, start, after, *timings = ctx.call(cases, arrays,
+                                                      callbacks={"score": recorder},
                                                       timeout=60.0)
     except StudentCodeFailed as error:
         return {key: failure(str(error)) for key in keys}
@@ -594,7 +643,7 @@ def _check_langevin_sampler(ctx: Context) -> dict[str, Outcome]:
     steps = len(_LEVELS) * _STEPS
     try:
         (main,) = ctx.call([_sampler_case(ctx, forms, n, "levels", _STEPS, _ETA, False,
-                                          ctx.seed(36))], arrays, callbacks=score,
+                                          ctx.seed(36))], arrays, callbacks={"score": recorder},
                            timeout=3 * _SAMPLER_BUDGET_SECONDS + 30.0)
     except StudentCodeFailed as error:
         law = failure(f"{error}\n(too slow? {n} chains of {steps} steps, sized from two timing "
@@ -616,8 +665,9 @@ def _check_langevin_sampler(ctx: Context) -> dict[str, Outcome]:
             law = failure(why) if out is None else _sampler_law(ctx, out, start, after)
     shape = failure("; ".join(problems)) if problems else success(
         "returns n_samples × 2, and with return_traj the trajectory n_samples × (L·T) × 2")
+    levels = np.concatenate([array for array in arrays.values()])
     return {"sampler_shape": shape, "sampler_start": _start_outcome(ctx, start),
-            "annealed_law": law}
+            "annealed_law": _at_the_levels(law, recorder, levels)}
 
 
 def _sampler_law(ctx: Context, out: np.ndarray, start: Any, after: Any) -> Outcome:

@@ -42,7 +42,8 @@ from typing import Any
 import numpy as np
 
 from grading.code.context import (Context, Outcome, binomial_interval, expectation_outcome,
-                                  failure, hermite_grid, ks_normal, lent_arguments, output_of, show,
+                                  failure, hermite_grid, ks_normal,
+                                  lent_arguments, output_of, respecting_generator, show,
                                   show_inputs, success, z_bound)
 from grading.code.session import CaseResult, StudentCodeFailed
 from grading.code.spec import (SCALES, FunctionSpec, from_scale, input_strategy,
@@ -393,7 +394,8 @@ def _check_sample_normal(ctx: Context) -> dict[str, Outcome]:
     except StudentCodeFailed as error:
         return {"normal_law": failure(str(error)), "reparameterized": failure(str(error))}
     effective = from_scale(spec.scale, arrays["scale"])
-    return {"normal_law": _normal_law(ctx, law, arrays["mu"], effective),
+    return {"normal_law": respecting_generator(
+                ctx, _normal_law(ctx, law, arrays["mu"], effective), cases[0], arrays),
             "reparameterized": _reparameterized(ctx, grad, arrays["small_mu"],
                                                 arrays["small_scale"])}
 
@@ -474,6 +476,10 @@ def _reparameterized(ctx: Context, case: CaseResult, mu: np.ndarray,
     rounding = 8 * float(np.finfo(spec.dtype).eps)
     if not isinstance(grad_mu, np.ndarray):
         problems.append("no gradient reaches μ")
+    elif grad_mu.shape == mu.shape and not np.any(grad_mu):
+        problems.append(f"∂Σz/∂μ = 0 everywhere: the sample does not depend differentiably on "
+                        f"μ (torch.normal, Normal(...).sample() or .detach() break the "
+                        f"reparameterization trick; use mu + {sd_word}·ε)")
     elif grad_mu.shape != mu.shape or not np.allclose(grad_mu, 1.0, rtol=max(1e-6, rounding),
                                                       atol=1e-9):
         problems.append(f"∂Σz/∂μ = {show(grad_mu)}, expected 1 everywhere")
@@ -564,9 +570,9 @@ def _check_sample_bernoulli(ctx: Context) -> dict[str, Outcome]:
                                   f"not independent (one uniform shared by a row?)")
                 break
     if ok:
-        outcomes["bernoulli_law"] = success(
+        outcomes["bernoulli_law"] = respecting_generator(ctx, success(
             f"each pixel's frequency of ones is in its exact binomial interval and pairs are "
-            f"independent (n = {n}; false-failure probability {alpha:g})")
+            f"independent (n = {n}; false-failure probability {alpha:g})"), cases[0], {"y": y})
         return outcomes
     hint = ""
     if consistent(1 - _BERNOULLI_Y)[0]:
@@ -616,7 +622,9 @@ def _vae_fixture(seed: int) -> _VaeFixture:
     B, G, k = 16, 12, 2
     return _VaeFixture(
         x=(rng.random((B, G)) < 0.4).astype(np.float64),
-        enc_mean=(rng.normal(0, 0.5, (G, k)), rng.uniform(-1.0, 1.0, k)),
+        # means far from 0 (|bias| in [2, 3]): a prior of the wrong variance moves the
+        # expected loss by several standard errors (with means near 0 it nearly cancels)
+        enc_mean=(rng.normal(0, 0.5, (G, k)), rng.choice([-1.0, 1.0], k) * rng.uniform(2, 3, k)),
         enc_logvar=(rng.normal(0, 0.15, (G, k)), rng.uniform(-1.2, 0.3, k)),
         dec=(rng.normal(0, 1.0, (k, G)), rng.normal(0, 0.5, G)),
     )
@@ -638,8 +646,21 @@ def _elbo_terms(fixture: _VaeFixture) -> tuple[np.ndarray, np.ndarray]:
     return reconstruction, kl
 
 
-_ELBO_REPEATS = 300
+def _prior_shift(fixture: _VaeFixture, variance: float) -> np.ndarray:
+    """Per example: E_q[log N(z; 0, variance·I) − log N(z; 0, I)] (quadrature of the derived
+    log-density), what a prior of the wrong variance adds to the ELBO."""
+    r = references()
+    mu, logvar = fixture.encoder(fixture.x).values()
+    t, w = hermite_grid(40, 2)
+    shift = np.empty(len(fixture.x))
+    for b in range(len(fixture.x)):
+        z = mu[b] + np.exp(logvar[b] / 2) * t
+        wrong = r.log_normal_diag(z, 0 * z, np.full_like(z, math.log(variance)))
+        shift[b] = np.dot(w, wrong - r.log_normal_diag(z, 0 * z, 0 * z))
+    return shift
 
+
+_ELBO_REPEATS = 300
 
 
 def _check_elbo(ctx: Context) -> dict[str, Outcome]:
@@ -681,12 +702,15 @@ def _check_elbo(ctx: Context) -> dict[str, Outcome]:
         ("adds the KL part with the wrong sign", sign * float(np.mean(reconstruction + kl))),
         ("averages over the pixels as well", sign * float(np.mean(
             reconstruction / fixture.x.shape[1] - kl))),
+        *((f"uses a prior of variance {v:.4g}·I; the prior is p(z) = N(0, I)",
+           sign * float(np.mean(elbo + _prior_shift(fixture, v)))) for v in (math.e, 2.0)),
     )
     what = "E_q[log p(x|z)] − KL(q‖p(z))" if sign > 0 else "−(E_q[log p(x|z)] − KL(q‖p(z)))"
     return {"elbo_scalar": success("returns a scalar"),
-            "elbo_expectation": expectation_outcome(
+            "elbo_expectation": respecting_generator(ctx, expectation_outcome(
                 ctx, values, target, f"{what} averaged over the batch (Gauss–Hermite "
-                                     f"quadrature and the derived KL)", wrong)}
+                                     f"quadrature and the derived KL)", wrong), cases[0],
+                {"x": fixture.x}, callbacks={"encoder": encoder, "decoder": fixture.decoder})}
 
 
 _SIGN_FEEDBACK = {"loss": "returns the ELBO itself; the loss to minimise is −ELBO",

@@ -1,7 +1,7 @@
 """A second correct submission, written differently from reference.py: torch.distributions,
-the binary cross-entropy with clamping, the global random generator (the generator argument
-ignored), the analytic KL in the ELBO (same expectation as the single-sample form, part 1.e),
-sums divided by the batch size. The grader must give it full points too."""
+the binary cross-entropy with clamping, in-place draws from the generator (``normal_``), the
+analytic KL in the ELBO (same expectation as the single-sample form, part 1.e), sums divided
+by the batch size. The grader must give it full points too."""
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +19,7 @@ def log_bernoulli(x, y):
 
 def sample_normal(mu, logvar, generator=None):
     std = torch.exp(logvar / 2)
-    return mu + std * torch.randn_like(std)
+    return mu + std * torch.empty_like(std).normal_(generator=generator)
 
 
 def sample_bernoulli(y, generator=None):
@@ -28,13 +28,13 @@ def sample_bernoulli(y, generator=None):
 
 def elbo_loss(x, encoder, decoder, generator=None):
     mu, logvar = encoder(x)
-    z = sample_normal(mu, logvar)
+    z = sample_normal(mu, logvar, generator)
     kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(1)
     return (kl - log_bernoulli(x, decoder(z))).sum() / x.shape[0]
 
 
 def dsm_loss(score, x, sigma, generator=None):
-    noise = torch.randn_like(x)
+    noise = torch.empty_like(x).normal_(generator=generator)
     sigma = sigma.view(-1, 1)
     target = -noise / sigma
     loss = 0.5 * (sigma**2 * (score(x + sigma * noise, sigma.view(-1)) - target) ** 2).sum(1)
@@ -42,7 +42,8 @@ def dsm_loss(score, x, sigma, generator=None):
 
 
 def langevin_step(score, x, sigma, alpha, generator=None):
-    return x + alpha * score(x, sigma) + (2 * alpha) ** 0.5 * torch.randn_like(x)
+    noise = torch.empty_like(x).normal_(generator=generator)
+    return x + alpha * score(x, sigma) + (2 * alpha) ** 0.5 * noise
 
 
 def annealed_langevin(score, x, sigmas, eta, steps, generator=None):
