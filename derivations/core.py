@@ -169,7 +169,15 @@ class Derivation:
 
     @property
     def closed_form(self) -> sp.Lambda:
-        """The result as a function of ``args`` (``sympy.Lambda``), ready for the bridges."""
+        """The result as a function of ``args`` (``sympy.Lambda``), ready for the bridges.
+
+        Only a chain of equalities has a closed form: a step that is an inequality makes the
+        result a bound, and asking for its closed form is an error.
+        """
+        bounds = [i for i, s in enumerate(self.steps) if s.rel in (">=", "<=", ">", "<")]
+        if bounds:
+            raise DerivationError(f"{self.name}: step {bounds[0]} is an inequality, so the "
+                                  f"result is a bound, not a closed form")
         return sp.Lambda(self.args, self.result)
 
     def verify(self, *, seed: int = 0) -> Verification:
@@ -406,6 +414,10 @@ class _Checker:
     def _numerically_zero_report(self, difference: sp.Expr, failure: str) -> tuple[bool, str, str]:
         points = POINTS_WITH_INTEGRALS if difference.has(sp.Integral) else POINTS
         for point, value in self._evaluate(difference, points):
+            if isinstance(value, mpmath.mpc):  # one side is not real there, or they differ
+                return False, "numeric", f"{failure}: at {_show(point)} the difference is " \
+                                         f"not real ({mpmath.nstr(value, 8)}); a step must " \
+                                         f"hold on the whole declared domain"
             if not mpmath.almosteq(value, 0, rel_eps=TOLERANCE, abs_eps=TOLERANCE):
                 return False, "numeric", f"{failure}: at {_show(point)} the difference is " \
                                          f"{mpmath.nstr(value, 8)}"
@@ -424,6 +436,9 @@ class _Checker:
         strict = isinstance(relation, (sp.StrictGreaterThan, sp.StrictLessThan))
         points = POINTS_WITH_INTEGRALS if gap.has(sp.Integral) else POINTS
         for point, value in self._evaluate(gap, points):
+            if isinstance(value, mpmath.mpc):
+                return False, "numeric", f"not real at {_show(point)}: greater side minus " \
+                                         f"smaller side = {mpmath.nstr(value, 8)}"
             slack = TOLERANCE * max(1, abs(value))
             if (value <= slack) if strict else (value < -slack):
                 return False, "numeric", f"violated at {_show(point)}: " \
@@ -537,8 +552,10 @@ def _mp_value(function: Callable, values: list) -> Any | None:
         return mpmath.mpf(0 if value else -1)
     value = mpmath.mpmathify(value)
     if isinstance(value, mpmath.mpc):
+        if not (mpmath.isfinite(value.real) and mpmath.isfinite(value.imag)):
+            return None
         if abs(value.imag) > TOLERANCE * max(1, abs(value.real)):
-            return None  # outside the real domain of a logarithm or a root: draw another
+            return value  # not real at a point of the domain: the callers' counterexample
         value = value.real
     if not mpmath.isfinite(value):
         return None

@@ -142,3 +142,58 @@ def test_importing_a_derivation_module_derives_nothing_until_a_result_is_used():
         "assert kl.general.cache_info().currsize == 1\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- soundness guards: each test fails if its guard is removed -------------------------------
+
+y = sp.symbols("y", real=True)
+p, q = sp.symbols("p q", positive=True)
+
+
+@pytest.mark.parametrize("start, step", [
+    (sp.log(x**2), 2 * sp.log(x)),
+    (sp.log(x * y), sp.log(x) + sp.log(y)),
+    (sp.sqrt(x**2), x),
+], ids=["log of a square", "log of a product", "root of a square"])
+def test_a_step_that_fails_where_one_side_is_not_real_is_refused(start, step):
+    verification = chain(Step(start, ""), Step(step, "log rules")).verify()
+    assert not verification.ok
+    assert "not real" in verification.first_failure.detail or \
+        "differ" in verification.first_failure.detail
+    positive = {x: p, y: q}  # the twin: declared positive, the identity holds
+    assert chain(Step(start.subs(positive), ""), Step(step.subs(positive), "")).verify().ok
+
+
+def test_a_strict_inequality_with_a_gap_identically_zero_is_refused():
+    gap = (x + 1) ** 2 - x**2 - 2 * x - 1
+    assert not chain(Step(x, ""), Step(gap > 0, "strict", "holds")).verify().ok
+    assert chain(Step(x, ""), Step(gap >= 0, "not strict", "holds")).verify().ok
+    assert not chain(Step(gap, ""), Step(sp.Integer(0), "strict", ">")).verify().ok
+    assert chain(Step(gap, ""), Step(sp.Integer(0), "not strict", ">=")).verify().ok
+
+
+def test_integrals_over_different_ranges_are_not_compared_as_one():
+    same = chain(Step(sp.Integral(x * t, (t, 0, 1)), ""), Step(x / 2, "integrate"))
+    assert same.verify().ok
+    stretched = chain(Step(sp.Integral(x * t, (t, 0, 1)), ""),
+                      Step(sp.Integral(x * t, (t, 0, 2)), "same integrand, other range"))
+    assert not stretched.verify().ok
+    moved = chain(Step(sp.Integral(x * t**2, (t, 0, 1)) + sp.Integral(t, (t, 0, 1)), ""),
+                  Step(sp.Integral(x * t**2 + t, (t, 0, 1)), "linearity"))
+    assert moved.verify().ok  # the twin: one range, merged
+
+
+def test_a_substitution_that_changes_nothing_is_refused():
+    refused = chain(Step(x**2, ""), Step(x**2, "put mu = 0", subs={mu: 0})).verify()
+    assert not refused.ok and "changes nothing" in refused.first_failure.detail
+    assert chain(Step(x**2 + mu, ""), Step(x**2, "put mu = 0", subs={mu: 0})).verify().ok
+
+
+def test_a_derivation_with_an_inequality_has_no_closed_form():
+    exact = Derivation("exact", "0", (Step(x**2 + 2 * x + 1, "", "def"),
+                                      Step((x + 1) ** 2, "factor")), args=(x,))
+    assert exact.closed_form(3) == 16
+    bound = exact.replace_step(1, Step((x + 1) ** 2, "weakened", ">="))
+    assert bound.verify().ok  # a true bound ...
+    with pytest.raises(derivations.core.DerivationError, match="is an inequality"):
+        bound.closed_form  # ... is not a closed form

@@ -7,8 +7,9 @@ Random assertions:
 * calibration: energy 1-D and 2-D (2·E_ENERGY), sliced KS 1-D and 2-D (2E), mode weights (E);
 * power: energy 1-D and 2-D (2·E_ENERGY), sliced KS shift 1-D, scale 1-D, shift 2-D (3E),
   mode weights (E);
-* rejection rates over many null trials, permutation and spectral energy tests (2);
-R = 4·E_ENERGY + 7E + 2 = 217. Each assertion gets ALPHA = 1e-6 / R = 4.6e-9: a calibration
+* rejection rates over many null trials, permutation and spectral energy tests and the
+  sliced KS test in one and two dimensions (4);
+R = 4·E_ENERGY + 7E + 4 = 219. Each assertion gets ALPHA = 1e-6 / R = 4.6e-9: a calibration
 check runs at failure_prob = ALPHA, and a power check must miss with probability ≤ ALPHA.
 
 Calibration arithmetic: the sliced KS threshold is exact for n = m and the binomial
@@ -57,7 +58,7 @@ from tests.strategies import means, scales, seeds
 
 E = settings().max_examples
 E_ENERGY = 10
-R = 4 * E_ENERGY + 7 * E + 2
+R = 4 * E_ENERGY + 7 * E + 4
 ALPHA = 1e-6 / R
 DIRECTION_SEED = 20240611  # the slice directions: fixed, so the power arithmetic can use them
 
@@ -210,6 +211,22 @@ def test_sliced_ks_rejects_a_2d_normal_shifted_along_one_axis(seed):
     x, y = normal_samples(seed, n, (2,))
     assert not sliced_ks_test(x, y + np.array([shift, 0.0]), failure_prob=ALPHA,
                               directions=directions).passed
+
+
+def test_the_sliced_ks_test_rejects_at_the_nominal_rate_or_less():
+    # one slice (1-D): the equal-size threshold is exact, so under the null P(reject) ≤ α;
+    # 200 null trials at α = 0.05 give a count stochastically ≤ Binomial(200, 0.05). A test
+    # whose real rate were 6α (0.3) would give ~60 rejections, far above the bound (~30).
+    rng = np.random.default_rng(13)
+    rejections = sum(not sliced_ks_test(rng.standard_normal(30), rng.standard_normal(30),
+                                        failure_prob=0.05).passed for _ in range(200))
+    assert rejections <= stats.binom.isf(ALPHA, 200, 0.05)
+    # 16 slices in 2-D, Bonferroni over them: still at most the nominal rate
+    rng = np.random.default_rng(14)
+    rejections = sum(not sliced_ks_test(rng.standard_normal((30, 2)),
+                                        rng.standard_normal((30, 2)), failure_prob=0.05,
+                                        rng=rng).passed for _ in range(200))
+    assert rejections <= stats.binom.isf(ALPHA, 200, 0.05)
 
 
 def test_sliced_ks_needs_a_generator_for_random_slices_and_matching_dimensions():

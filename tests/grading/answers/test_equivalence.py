@@ -269,3 +269,27 @@ def test_derivatives_integrals_and_normals_are_computed_soundly() -> None:
     moment = check_equivalence(sp.Integral(t * p(t), (t, -sp.oo, sp.oo)), sp.Integer(0))
     # the mean of an arbitrary density is not 0: a concrete density is the counterexample
     assert moment.kind is Kind.NOT_EQUIVALENT and "concrete" in moment.reason
+
+
+_HALF_DOMAIN = [  # each agrees with (μ_φ − μ_p)²/(2σ²) on about half of the domain only
+    r"\frac{(\mu_\phi-\mu_p)|\mu_\phi-\mu_p|}{2\sigma^2}",
+    r"\frac{(\mu_p-\mu_\phi)|\mu_\phi-\mu_p|}{2\sigma^2}",
+    r"\frac{(\mu_\phi-\mu_p)^2 (1 + |\sigma - 1| - (\sigma - 1))}{2\sigma^2}",
+    r"\frac{(\mu_\phi-\mu_p)^2 (1 + |\sigma - 1| + (\sigma - 1))}{2\sigma^2}",
+    r"\frac{(\mu_\phi-\mu_p)^2 (1 + |\mu_p| - \mu_p)}{2\sigma^2}",
+    r"\frac{(\mu_\phi-\mu_p)^2 (1 + |\mu_p| + \mu_p)}{2\sigma^2}",
+    r"\frac{(\mu_\phi-\mu_p)^2 (1 + |\mu_\phi| - \mu_\phi)}{2\sigma^2}",
+    r"\frac{(\mu_\phi-\mu_p)^2 (1 + |\mu_\phi| + \mu_\phi)}{2\sigma^2}",
+]
+
+
+@pytest.mark.parametrize("answer", _HALF_DOMAIN)
+def test_an_answer_that_agrees_on_part_of_the_domain_only_is_not_equivalent(answer: str):
+    """With a handful of random points one of these would slip through (each agrees on a half
+    of the domain: P = 2^-points); every one must be refused, with a counterexample."""
+    reference = r"\frac{(\mu_\phi-\mu_p)^2}{2\sigma^2}"
+    verdict = check_equivalence(reference, answer, assumptions={"sigma": "positive"})
+    assert verdict.kind is Kind.NOT_EQUIVALENT, verdict.reason
+    twin = check_equivalence(reference, reference.replace("^2", "^{2}"),
+                             assumptions={"sigma": "positive"})
+    assert twin.kind is Kind.EQUIVALENT

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
 import sympy as sp
 
 from derivations.core import Derivation
@@ -198,3 +199,19 @@ def test_a_rearrangement_with_a_different_solution_is_caught_and_named_by_line()
     assert "line 3" in result.feedback
     for internal in ("TypeError", "Equality", "Traceback"):
         assert internal not in result.feedback
+
+
+@pytest.mark.parametrize("spelling", ["≥", ">=", "\\ge", "\\geqslant"])
+def test_every_spelling_of_greater_or_equal_is_the_relation_of_a_jensen_line(spelling):
+    (line,) = split_lines([f"a {spelling} b"])
+    assert line.sides == ("a", "b") and line.relations == ("", ">=")
+    result = grade("1.c", _replaced(JENSEN, 3, "\\geq", spelling))
+    assert result.status is Status.CORRECT, result.feedback
+
+
+@pytest.mark.parametrize("spelling", ["≤", "<=", "\\le", "\\leqslant"])
+def test_every_spelling_of_less_or_equal_in_a_jensen_line_is_the_wrong_direction(spelling):
+    (line,) = split_lines([f"a {spelling} b"])
+    assert line.relations == ("", "<=")
+    result = grade("1.c", _replaced(JENSEN, 3, "\\geq", spelling))
+    assert result.status is not Status.CORRECT and result.points < 3.5
