@@ -1011,8 +1011,9 @@ def check_derivation(q: Question, answer: Answer) -> Result:
 
     Full points: every line follows, the chain starts where the question does, establishes
     the asked relation (``≥`` for a bound) and ends at the reference. A correct final answer
-    with an invalid line, or with no steps where steps are required, earns
-    ``q.bare_answer_credit``; a wrong final answer earns nothing.
+    with an invalid line, with no steps, or reached in a single step from the start (a claim)
+    where steps are required, earns ``q.bare_answer_credit``; a wrong final answer earns
+    what its last line earns as a final answer alone (showing work never costs points).
     """
     from grading.isolation import run_isolated
     from grading.answers.limits import ParseError
@@ -1056,10 +1057,18 @@ def check_derivation(q: Question, answer: Answer) -> Result:
     line = failure["line"] if failure is not None else None
     if not data["final_ok"]:
         notes.insert(0, f"the last line is not the answer ({data['final_detail']})")
+        alone = _bare_answer(q, lines[-1].sides[-1]) if lines[-1].sides else None
+        if alone is not None and alone.points > 0:  # showing work never costs points
+            return Result(q.id, Status.PARTIAL, alone.points, q.points,
+                          "; ".join(notes) + f"; the last line as a final answer alone: "
+                          f"{alone.feedback}", data["read"], line=line)
         return Result(q.id, Status.INCORRECT, 0.0, q.points, "; ".join(notes), data["read"],
                       line=line)
     if bare and q.steps_required:
         notes.append("the final answer is right, but the steps are missing")
+    elif q.steps_required and data["chain_steps"] == 1:
+        notes.append("the result is stated in one step from the question's expression: a "
+                     "claim, not a derivation (show the intermediate lines)")
     if notes:
         credit = round(q.points * q.bare_answer_credit, 4)
         return Result(q.id, Status.PARTIAL, credit, q.points, "; ".join(notes), data["read"],

@@ -163,7 +163,25 @@ def test_the_discriminator_may_be_written_without_its_argument():
 def test_the_gaussian_kl_worked_out_verifies_by_the_moments_of_the_normal():
     assert grade("1.h", GAUSSIAN_KL).status is Status.CORRECT
     result = grade("1.h", _replaced(GAUSSIAN_KL, 2, "2\\sigma^2", "\\sigma^2"))
-    assert result.status is Status.INCORRECT and result.line == 3
+    assert result.status is Status.PARTIAL and result.line == 3
+    # showing work never costs points: the derivation earns what its last line earns alone
+    alone = grade("1.h", "\\frac{(\\mu_\\phi-\\mu_p)^2}{\\sigma^2}")
+    assert result.points == alone.points == 1.75 and "last line is not the answer" in \
+        result.feedback
+
+
+def test_a_derivation_ending_in_a_wrong_answer_without_credit_earns_nothing():
+    result = grade("1.h", _replaced(GAUSSIAN_KL, 2, "2\\sigma^2", "3\\sigma^3"))
+    assert result.status is Status.INCORRECT and result.points == 0
+
+
+def test_a_one_line_claim_of_a_bound_earns_the_bare_answer_credit_only():
+    claim = ("\\log p_\\theta(x) \\geq \\mathbb{E}_{q_\\phi(z|x)}[\\log p_\\theta(x|z)] "
+             "- \\mathrm{KL}(q_\\phi(z|x)\\|p(z))")
+    result = grade("1.c", claim)
+    assert result.status is Status.PARTIAL and result.points == 1.75
+    assert "a claim, not a derivation" in result.feedback
+    assert grade("1.c", JENSEN).status is Status.CORRECT  # the twin: the steps shown
 
 
 def test_the_jensen_shannon_form_of_the_generator_objective_verifies():
