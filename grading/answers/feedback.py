@@ -28,9 +28,13 @@ KL_SWAPPED = "kl_arguments_swapped"
 MISSING_PRODUCT = "missing_product"
 MISSING_SUM = "missing_sum"
 LOG_OF_SUM = "log_of_sum"
+TERM_SIGN = "term_sign_flipped"
+TERM_FACTOR = "term_factor"
+WRONG_CONSTANT = "wrong_log_constant"
+SWAPPED_NUMERATOR = "swapped_numerator"
 
 MISTAKES = (SIGN_FLIPPED, FACTOR_TWO, FACTOR_HALF, SIGMA_SQUARED, KL_SWAPPED, MISSING_PRODUCT,
-            MISSING_SUM, LOG_OF_SUM)
+            MISSING_SUM, LOG_OF_SUM, TERM_SIGN, TERM_FACTOR, WRONG_CONSTANT, SWAPPED_NUMERATOR)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,41 @@ def _candidates(reference: sp.Basic, answer: sp.Basic,
                 yield MISSING_SUM, f"The sum over {letter} is missing: the answer is the term " \
                                    "of a single index.", entry
     yield from _log_of_sum(reference)
+    yield from _term_by_term(reference)
+
+
+def _term_by_term(reference: sp.Basic) -> Iterator[tuple[str, str, sp.Basic]]:
+    """Mistakes inside one term of a sum: its sign, its numeric factor, a log constant
+    (log 2 for log 4), a fraction with the other term of its denominator on top."""
+    terms = sp.Add.make_args(reference)
+    if len(terms) > 1:
+        for term in terms:
+            shown = sp.sstr(term)
+            yield TERM_SIGN, f"One term has the wrong sign: {shown} should be {sp.sstr(-term)} " \
+                             f"(the other terms are right).", reference - 2 * term
+            coefficient, rest = term.as_coeff_Mul()
+            if coefficient.is_Rational and abs(coefficient) != 1:
+                yield TERM_FACTOR, f"One term has the wrong factor: the factor " \
+                                   f"{sp.sstr(abs(coefficient))} of {sp.sstr(rest)} is dropped.", \
+                    reference - term + rest * sp.sign(coefficient)
+                yield TERM_FACTOR, f"One term has the wrong factor: {sp.sstr(rest)} is " \
+                                   f"multiplied by {sp.sstr(2 * abs(coefficient))} instead of " \
+                                   f"{sp.sstr(abs(coefficient))}.", reference + term
+    for log in sorted(reference.atoms(sp.log), key=str):
+        (n,) = log.args
+        if n.is_Integer and n > 2:
+            for k in sorted({sp.Integer(2), n / 2, sp.sqrt(n), 2 * n}, key=float):
+                if k != n and k.is_Rational and k > 1:
+                    yield WRONG_CONSTANT, f"A constant is wrong: log {k} where log {n} " \
+                                          f"belongs.", reference.xreplace({log: sp.log(k)})
+    for fraction in sorted(reference.atoms(sp.Mul), key=str):
+        numerator, denominator = sp.fraction(fraction)
+        if isinstance(denominator, sp.Add) and numerator in denominator.args:
+            other = denominator - numerator
+            yield SWAPPED_NUMERATOR, f"The numerator is swapped: {sp.sstr(other)} over " \
+                                     f"{sp.sstr(denominator)} where {sp.sstr(numerator)} " \
+                                     f"belongs on top.", \
+                reference.xreplace({fraction: other / denominator})
 
 
 def _log_of_sum(reference: sp.Basic) -> Iterator[tuple[str, str, sp.Basic]]:

@@ -25,6 +25,11 @@ CASES = [
     ("missing_sum", r"\sum_{j=1}^{G} x_j \log y_j", r"x_j \log y_j"),
     ("log_of_sum", r"\sum_{i=1}^{n} \log p(z_i)", r"\log\sum_{i=1}^{n} p(z_i)"),
     ("log_of_sum", r"\log a + \log b", r"\log(a + b)"),
+    ("term_sign_flipped", r"\log 4 - 2\mathrm{KL}(p\|q)", r"-\log 4 - 2\mathrm{KL}(p\|q)"),
+    ("term_sign_flipped", r"\log 4 - 2\mathrm{KL}(p\|q)", r"\log 4 + 2\mathrm{KL}(p\|q)"),
+    ("term_factor", r"\log 4 - 2\mathrm{KL}(p\|q)", r"\log 4 - \mathrm{KL}(p\|q)"),
+    ("wrong_log_constant", r"\log 4 - 2\mathrm{KL}(p\|q)", r"\log 2 - 2\mathrm{KL}(p\|q)"),
+    ("swapped_numerator", r"\frac{a}{a + b}", r"\frac{b}{a + b}"),
 ]
 
 
