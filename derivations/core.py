@@ -550,7 +550,10 @@ def _mp_value(function: Callable, values: list) -> Any | None:
         return None
     if isinstance(value, bool):
         return mpmath.mpf(0 if value else -1)
-    value = mpmath.mpmathify(value)
+    try:
+        value = mpmath.mpmathify(value)
+    except TypeError:  # a symbol left unevaluated (no value drawn for it): not a number
+        return None
     if isinstance(value, mpmath.mpc):
         if not (mpmath.isfinite(value.real) and mpmath.isfinite(value.imag)):
             return None

@@ -1,8 +1,6 @@
 """``python -m genverify``: the same as the ``genverify`` console script."""
 
-import sys
-
-from genverify.cli import main
+from genverify.cli import console_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

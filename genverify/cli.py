@@ -189,6 +189,9 @@ def _grade_code(args: argparse.Namespace, out: TextIO) -> int:
         _print_json(results_json(graded), out)
     else:
         out.write(text_report(graded) + "\n")
+    if graded.get("answers_error"):
+        sys.stderr.write(f"genverify: {graded['answers_error']}\n")
+        return EXIT_BAD_INPUT
     results = results_json(graded)["tests"]
     return 0 if all(t.get("score", 0) >= t.get("max_score", 0) for t in results) else 1
 
@@ -400,5 +403,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 0
 
 
-if __name__ == "__main__":  # pragma: no cover
+def console_main() -> None:
+    """The ``genverify`` command: :func:`main`, with SIGTERM and SIGINT closing every live
+    sandbox (and so every process of the students' code) before the process exits."""
+    from grading.code.sandbox import install_termination_handler
+
+    install_termination_handler()
     sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    console_main()

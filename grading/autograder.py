@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import zipfile
@@ -140,10 +141,17 @@ def build_autograder(out_zip: str | Path, *, source: str | Path | None = None,
 
 
 def _answers_file(directory: Path) -> Path | None:
+    """The answers file of a submission: ``answers.toml``, else the first ``answers*.toml``.
+
+    Whatever the name is (a link, a FIFO, a directory) it is returned, never opened or
+    followed here: :func:`grading.submission.read_answers_text` refuses what is not a regular
+    file with a clear message.
+    """
     preferred = directory / "answers.toml"
-    if preferred.is_file():
+    if os.path.lexists(preferred):
         return preferred
-    candidates = sorted(directory.glob("answers*.toml"))
+    candidates = sorted(path for path in directory.iterdir()
+                        if path.name.startswith("answers") and path.name.endswith(".toml"))
     return candidates[0] if candidates else None
 
 
@@ -165,7 +173,7 @@ def grade_directory(directory: str | Path, **code_options: Any) -> dict[str, Any
 
         try:
             report = grade_file(answers)
-        except (AnswersError, OSError, UnicodeDecodeError) as error:
+        except AnswersError as error:  # a link, FIFO, device, directory, too large, not TOML
             problem = f"{answers.name} could not be read: {error}"
     code, profile, notes = [], "", []
     if submission_files(directory) or answers is None:
@@ -259,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     build.add_argument("out_zip")
     build.add_argument("--profile", default=None, help="interface profile: a name or a TOML file")
     args = parser.parse_args(argv)
+    if args.command == "grade":  # Gradescope's timeout sends SIGTERM: close every sandbox
+        from grading.code.sandbox import install_termination_handler
+
+        install_termination_handler()
     if args.command == "build":
         print(build_autograder(args.out_zip, profile=args.profile))
         return 0

@@ -60,12 +60,13 @@ def normalise(text: str) -> Surface:
     full-width and other compatibility forms of ASCII become ASCII (NFKC, one character at a
     time, so Greek letters and mathematical symbols are left alone).
     """
+    text, origins = _recover_utf8(text)
     out: list[str] = []
     positions: list[int] = []
 
     def emit(piece: str, position: int) -> None:
         out.append(piece)
-        positions.extend([position] * len(piece))
+        positions.extend([origins[position] if origins else position] * len(piece))
 
     i, n = 0, len(text)
     while i < n:
@@ -75,7 +76,7 @@ def normalise(text: str) -> Surface:
                 j = i
                 while j < n and text[j] in table:
                     j += 1
-                emit(mark + "{" + "".join(table[ch] for ch in text[i:j]) + "}", i)
+                emit(_script(out, mark, "".join(table[ch] for ch in text[i:j])), i)
                 i = j
                 break
         else:
@@ -91,7 +92,47 @@ def normalise(text: str) -> Surface:
             else:
                 emit(c, i)
             i += 1
-    return Surface("".join(out), tuple(positions) + (n,))
+    return Surface("".join(out), tuple(positions) + (origins[n] if origins else n,))
+
+
+def _script(out: list[str], mark: str, characters: str) -> str:
+    """A run of superscript (or subscript) characters as a script: ``x²`` is ``x^{2}``; after
+    a written mark (``x^²``, ``x^{²}``) the mark is not repeated."""
+    if out and out[-1] == mark:
+        return "{" + characters + "}"
+    if len(out) > 1 and out[-1] == "{" and out[-2] == mark:
+        return characters
+    return mark + "{" + characters + "}"
+
+
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
+
+
+def _recover_utf8(text: str) -> tuple[str, list[int] | None]:
+    """Text whose UTF-8 bytes were decoded with ``surrogateescape`` (a command line under a
+    non-UTF-8 locale turns ``x²`` into ``x\\udcc2\\udcb2``) decoded again; with, when it
+    changed, each character's position in the original. Bytes that are not UTF-8 at all
+    (``x²`` saved as Latin-1) are a :class:`ParseError` saying so."""
+    if _ESCAPED_BYTES.search(text) is None:
+        return text, None
+    pieces: list[str] = []
+    origins: list[int] = []
+    last = 0
+    for run in _ESCAPED_BYTES.finditer(text):
+        pieces.append(text[last:run.start()])
+        origins.extend(range(last, run.start()))
+        raw = bytes(ord(ch) - 0xDC00 for ch in run.group(0))
+        try:
+            decoded = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParseError("the answer holds bytes that are not UTF-8 text: write it in "
+                             "UTF-8", run.start()) from None
+        pieces.append(decoded)
+        origins.extend([run.start()] * len(decoded))
+        last = run.end()
+    pieces.append(text[last:])
+    origins.extend(range(last, len(text) + 1))
+    return "".join(pieces), origins
 
 
 # -- prose around the math ---------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 from grading.code import diffusion_checks, vae_checks
 from grading.code.context import Context, Outcome, failure
 from grading.code.session import (CheckSettings, Session, StudentCodeFailed, locate_functions,
-                                  submission_files)
+                                  refused_files, submission_files)
 from grading.code.profiles import Profile, detect_profile, load_profile, resolve
 from grading.code.spec import FunctionSpec, references
 
@@ -79,16 +79,38 @@ def check_function(session: Session, spec: FunctionSpec, modules: Sequence[str],
                    siblings: Sequence[FunctionSpec] = ()) -> list[CodeResult]:
     """Grade one function of the modules loaded in ``session`` (one result per property);
     ``function`` is the name to call (``Class.method``; the spec's location by default) and
-    ``siblings`` the other functions of its profile (lent to a stand-in ``self``)."""
+    ``siblings`` the other functions of its profile (lent to a stand-in ``self``).
+
+    Never raises for the submission's sake: if its code fails, or the checker cannot use a
+    reply it got (any exception of the checker once the submission has answered), every
+    property of this function fails with the reason, and the other functions keep their
+    grades. An exception before any answer is the grader's own (its settings, say): raised."""
     settings = settings or session.settings
     with _REFERENCES_LOCK:
         references()
     context = Context(session, list(modules), spec, settings, function, tuple(siblings))
+    answered = session.replies
     try:
         outcomes = _CHECKERS[spec.check](context)
     except StudentCodeFailed as error:
         outcomes = {p.check: failure(str(error)) for p in spec.properties}
+    except Exception as error:  # noqa: BLE001 - a reply the checker could not use
+        if session.replies == answered:
+            raise
+        session.close()  # the next function starts from a fresh sandbox
+        why = f"the grader could not use the submission's reply ({_summary(error)})"
+        outcomes = {p.check: failure(why) for p in spec.properties}
     return _results(spec, outcomes)
+
+
+def _summary(error: BaseException) -> str:
+    """The exception's type and the first line of its message, short; never a traceback."""
+    try:
+        lines = str(error).strip().splitlines()
+    except Exception:  # noqa: BLE001 - a message that cannot be shown
+        lines = []
+    text = type(error).__name__ + (f": {lines[0]}" if lines else "")
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _missing(spec: FunctionSpec, why: str) -> list[CodeResult]:
@@ -167,6 +189,7 @@ def grade_code(directory: str | Path, *, settings: CheckSettings | None = None,
             spec, "the submission holds no Python file (*.py with a module name)")],
             chosen.name, ("no Python file",))
     located, notes = locate_functions(files)
+    notes = [*refused_files(directory), *notes]
     if chosen is None:
         chosen, why = detect_profile(located)
     else:

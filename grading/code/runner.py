@@ -27,13 +27,34 @@ two, paid once per process), says hello, and then answers requests:
     ``{"callback": name, "outputs": k}`` (a function lent by the harness, shaped like a torch
     module: called with tensors, it sends them as float64 arrays and returns the harness's
     answer as tensors).
-    With ``"grad": [argument positions]`` the runner back-propagates the sum of the output
-    and reports the gradients.
+    With ``"grad": [argument positions]`` the runner asks autograd for the gradient of the
+    sum of the output with respect to those arguments and reports it.
 
 The reply describes each case (type, dtype, shape, error) in JSON and carries the outputs
 and gradients as float64 arrays — plain numbers, never objects (see the wire format in
-``grading/code/sandbox.py``). Nothing here is trusted by the harness: the student's code runs in
-this process and may replace any of it; the harness validates every reply.
+``grading/code/sandbox.py``); it echoes the request's ``"nonce"``.
+
+What the student's code can and cannot change. The student's code runs in this process, so
+the part that decides what a reply says (framing and JSON, the conversion of outputs to
+float64, the gradients, the per-case report, the request loop) is *sealed*: built by the
+``_seal_*`` factories before the first student file is loaded, from references captured then
+(``os.read``/``os.write``, ``struct``, a private JSON scanner, numpy's and torch's C functions,
+the C descriptors of ``torch._C.TensorBase`` and ``numpy.ndarray``, the autograd engine), held
+in closures and read through no global name, class attribute or instance attribute at call
+time. So patching ``Runner``, this module's functions, ``torch.Tensor.backward``/``.grad``/
+``.detach``, ``torch.autograd``, ``json``, ``struct``, ``os``, the builtins, or installing
+``__torch_function__``/``__torch_dispatch__`` overrides, changes nothing the runner reports;
+and a frame the submission writes to the protocol pipe itself lacks the request's nonce.
+This holds as far as Python allows, when torch is preloaded (as grading does; otherwise
+torch's functions are captured at their first use, after the student's files loaded). It is
+not a security boundary against code that sets out to subvert it: code in this process can
+still reach the sealed closures, their cells and the request (nonce included) through frame
+or ``gc`` introspection, signal handlers or threads, replace code objects, or write memory with
+``ctypes``. And a gradient is what autograd computes from the student's graph, which a custom
+``torch.autograd.Function`` or a hook defines. Hence the harness trusts nothing here: it
+validates every reply (``Session.call``) and judges properties from the raw float64 arrays
+(e.g. ∂z/∂μ = 1 and ∂z/∂σ ∝ z − μ from the returned z and gradients), and a reply it cannot
+use fails that function only.
 """
 
 from __future__ import annotations
@@ -48,61 +69,12 @@ import sys
 import time
 import traceback
 import types
+from collections.abc import Callable
+from typing import Any
 
 MAGIC = b"GVF1"
 MAX_OUTPUT_ELEMENTS = 16 * 2**20
-
-
-class Channel:
-    """Frames over the private copies of the protocol pipes."""
-
-    def __init__(self, fd_in: int, fd_out: int) -> None:
-        self.fd_in, self.fd_out = fd_in, fd_out
-
-    def _read(self, n: int) -> bytes:
-        chunks, have = [], 0
-        while have < n:
-            chunk = os.read(self.fd_in, n - have)
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            have += len(chunk)
-        return b"".join(chunks)
-
-    def receive(self) -> tuple[dict, dict]:
-        import numpy as np
-
-        if self._read(4) != MAGIC:
-            raise EOFError
-        (head_len,) = struct.unpack(">I", self._read(4))
-        header = json.loads(self._read(head_len).decode())
-        (payload_len,) = struct.unpack(">Q", self._read(8))
-        payload = self._read(payload_len)
-        arrays, offset = {}, 0
-        for name, shape in header.get("arrays", []):
-            count = 1
-            for n in shape:
-                count *= n
-            arrays[name] = np.frombuffer(payload, dtype="<f8", count=count,
-                                         offset=offset).reshape(shape).copy()
-            offset += 8 * count
-        return header, arrays
-
-    def send(self, header: dict, arrays: dict | None = None) -> None:
-        import numpy as np
-
-        directory, chunks = [], []
-        for name, value in (arrays or {}).items():
-            array = np.ascontiguousarray(np.asarray(value, dtype="<f8"))
-            directory.append([name, list(array.shape)])
-            chunks.append(array.tobytes())
-        head = json.dumps({**header, "arrays": directory}).encode()
-        payload = b"".join(chunks)
-        data = MAGIC + struct.pack(">I", len(head)) + head + struct.pack(">Q", len(payload)) \
-            + payload
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd_out, view):]
+MAX_OUTPUT_DIMS = 7  # (the harness takes arrays of up to 8 dimensions; repeats add one)
 
 
 def _describe(error: BaseException) -> str:
@@ -853,25 +825,27 @@ def _load_error(error: BaseException) -> str:
 
 
 class Runner:
-    def __init__(self, channel: Channel, work: str) -> None:
-        import numpy as np
+    """The student-facing helpers: loading the submission's modules, finding a function in
+    them, building a stand-in ``self`` and the functions the harness lends.
 
-        self.np = np
-        self.channel = channel
+    Nothing here decides what a reply says. The sealed core (:func:`_seal_requests`) calls
+    these through bound methods it captured before any student code ran, and converts and
+    reports what the student's function returns itself; patching this class or its instance
+    changes at most which of the student's own code runs.
+    """
+
+    def __init__(self, channel: object, work: str) -> None:
+        # (``channel`` is not used: the sealed core owns the protocol pipes; the parameter stays
+        # for callers of the older signature, which pass None)
         self.work = work
         self.modules: dict[str, object] = {}
         self.import_errors: dict[str, str] = {}
         self.load_notes: dict[str, list[str]] = {}
 
-    @property
-    def torch(self):  # noqa: ANN201 - imported on first use (preloaded when grading)
-        import torch
-
-        return torch
-
     # -- modules -------------------------------------------------------------------------------
 
     def module(self, name: str) -> object | None:
+        """The student's module ``name``, loaded safely on first use; None if it cannot be."""
         if name in self.modules:
             return self.modules[name]
         if name in self.import_errors:
@@ -926,9 +900,11 @@ class Runner:
         return None, (f"no function {name!r} in {', '.join(m + '.py' for m in modules)}"
                       + (f" ({errors})" if errors else ""))
 
-    def stand_in(self, owner: type, attributes: dict, arrays: dict):  # noqa: ANN201
-        """An object standing for ``self``: the given attributes, else the class's own
-        (methods bound to it), never an instance built by the student's ``__init__``."""
+    def stand_in(self, owner: type, attributes: dict, arrays: dict,
+                 argument: Callable[[dict, dict], object]) -> object:
+        """An object standing for ``self``: the given attributes (made by ``argument``), else
+        the class's own (methods bound to it), never an instance built by the student's
+        ``__init__``."""
         import inspect
 
         class StandIn:
@@ -953,17 +929,18 @@ class Runner:
         StandIn.__name__ = StandIn.__qualname__ = owner.__name__
         stand = StandIn()
         for key, spec in attributes.items():
-            object.__setattr__(stand, str(key), self.argument(spec, arrays))
+            object.__setattr__(stand, str(key), argument(spec, arrays))
         return stand
 
-    # -- arguments -----------------------------------------------------------------------------
+    # -- the functions the harness lends -------------------------------------------------------
 
-    def proxy(self, name: str, outputs: int):  # noqa: ANN201
-        """A function the harness lends (a score network, an encoder): callable, and shaped
-        like a torch module (``forward``, ``eval``, ``to``, ``parameters``) for code that
-        treats it as one."""
-        np, torch = self.np, self.torch
-        channel = self.channel
+    def proxy(self, name: str, outputs: int, send: Callable[..., None],
+              receive: Callable[[], tuple[dict, dict]]) -> object:
+        """A function the harness lends (a score network, an encoder), answered over ``send``
+        and ``receive``: callable, and shaped like a torch module (``forward``, ``eval``,
+        ``to``, ``parameters``) for code that treats it as one."""
+        import numpy as np
+        import torch
 
         def lent(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
             arrays, dtype = {}, None
@@ -974,8 +951,8 @@ class Runner:
                         dtype = value.dtype
                     value = value.detach().to("cpu", torch.float64).numpy()
                 arrays[key] = np.asarray(value, dtype=np.float64)
-            channel.send({"kind": "callback", "name": name}, arrays)
-            header, result = channel.receive()
+            send({"kind": "callback", "name": name}, arrays)
+            header, result = receive()
             if header.get("kind") != "callback_reply" or not header.get("ok"):
                 raise RuntimeError(f"calling {name} failed: {header.get('error')}")
             values = [torch.from_numpy(result[f"r{i}"]).to(dtype or torch.float64)
@@ -1012,109 +989,362 @@ class Runner:
         Lent.__name__ = Lent.__qualname__ = name
         return Lent()
 
-    def argument(self, spec: dict, arrays: dict):  # noqa: ANN201
-        torch = self.torch
+
+# -- the sealed core --------------------------------------------------------------------------
+#
+# What decides a reply (the framing, the JSON, the conversion of outputs to float64, the
+# gradients, the per-case report and the request loop) is built by the _seal_* factories
+# below, in main(), before any of the student's code runs. Their inner functions read no
+# global name (tests/grading/code/test_forging.py checks the bytecode): every function, class
+# and constant they use is a local variable of the factory that made them, captured then; and
+# every method they call on a tensor or an array is the C descriptor of torch._C.TensorBase or
+# numpy.ndarray (types the interpreter does not let anyone modify), not an attribute of
+# torch.Tensor (a Python class a submission can patch). Conversions and gradients run with
+# torch's __torch_function__ and __torch_dispatch__ overrides (tensor subclasses, modes)
+# switched off, and the gradients come from the autograd engine itself (the C++ call that
+# torch.autograd.grad makes), not from Tensor.backward/.grad nor from torch.autograd's
+# Python helpers.
+
+
+def _seal_json() -> tuple[Callable[[object], bytes], Callable[[bytes], object]]:
+    """``(dumps, loads)``: JSON to and from UTF-8 bytes with captured parts (the C string
+    quoter and a private C scanner); NaN and infinities are written as Python's json does."""
+    try:
+        from _json import encode_basestring_ascii as quote
+    except ImportError:  # pragma: no cover - CPython always has _json
+        from json.encoder import py_encode_basestring_ascii as quote
+    scan = json.JSONDecoder().scan_once
+    type_, issubclass_, len_, str_, int_, float_ = type, issubclass, len, str, int, float
+    bool_, list_, tuple_, dict_ = bool, list, tuple, dict
+    type_error, value_error, stop = TypeError, ValueError, StopIteration
+    as_str, int_repr, float_repr, items = str.__str__, int.__repr__, float.__repr__, dict.items
+    decode, encode_utf8, join = bytes.decode, str.encode, ",".join
+    special = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+    def encode(value: object) -> str:
+        kind = type_(value)
+        if value is None or kind is bool_:
+            return {None: "null", True: "true", False: "false"}[value]
+        if issubclass_(kind, str_):
+            return quote(as_str(value))
+        if issubclass_(kind, int_):
+            return int_repr(value)
+        if issubclass_(kind, float_):
+            text = float_repr(value)
+            return special.get(text, text)
+        if issubclass_(kind, (list_, tuple_)):
+            return "[" + join([encode(item) for item in value]) + "]"
+        if issubclass_(kind, dict_):
+            return "{" + join([encode(key if issubclass_(type_(key), str_) else int_repr(key))
+                               + ":" + encode(item) for key, item in items(value)]) + "}"
+        raise type_error(f"cannot encode {kind!r} as JSON")
+
+    def dumps(value: object) -> bytes:
+        return encode_utf8(encode(value), "utf-8")
+
+    def loads(data: bytes) -> object:
+        text = decode(data, "utf-8")
+        try:
+            value, end = scan(text, 0)
+        except stop:
+            raise value_error("empty JSON") from None
+        if end != len_(text):
+            raise value_error("extra data after the JSON value")
+        return value
+
+    return dumps, loads
+
+
+def _seal_channel(fd_in: int, fd_out: int, np: types.ModuleType
+                  ) -> tuple[Callable[..., None], Callable[[], tuple[dict, dict]]]:
+    """``(send, receive)``: frames over the private copies of the protocol pipes."""
+    dumps, loads = _seal_json()
+    read, write, pack, unpack = os.read, os.write, struct.pack, struct.unpack
+    frombuffer, asarray, contiguous = np.frombuffer, np.asarray, np.ascontiguousarray
+    reshape, copy, tobytes = np.ndarray.reshape, np.ndarray.copy, np.ndarray.tobytes
+    magic, len_, list_, str_, memoryview_, eof = MAGIC, len, list, str, memoryview, EOFError
+    join = b"".join
+
+    def read_exact(n: int) -> bytes:
+        chunks, have = [], 0
+        while have < n:
+            chunk = read(fd_in, n - have)
+            if not chunk:
+                raise eof
+            chunks.append(chunk)
+            have += len_(chunk)
+        return join(chunks)
+
+    def receive() -> tuple[dict, dict]:
+        if read_exact(4) != magic:
+            raise eof
+        (head_len,) = unpack(">I", read_exact(4))
+        header = loads(read_exact(head_len))
+        (payload_len,) = unpack(">Q", read_exact(8))
+        payload = read_exact(payload_len)
+        arrays, offset = {}, 0
+        for name, shape in header.get("arrays", []):
+            count = 1
+            for n in shape:
+                count *= n
+            arrays[name] = copy(reshape(frombuffer(payload, dtype="<f8", count=count,
+                                                   offset=offset), shape))
+            offset += 8 * count
+        return header, arrays
+
+    def send(header: dict, arrays: dict | None = None) -> None:
+        directory, chunks = [], []
+        for name, value in (arrays or {}).items():
+            array = contiguous(asarray(value, dtype="<f8"))
+            directory.append([str_(name), list_(array.shape)])
+            chunks.append(tobytes(array))
+        head = dumps({**header, "arrays": directory})
+        payload = join(chunks)
+        view = memoryview_(magic + pack(">I", len_(head)) + head + pack(">Q", len_(payload))
+                           + payload)
+        while view:
+            view = view[write(fd_out, view):]
+
+    return send, receive
+
+
+def _seal_type_name() -> Callable[[type], str]:
+    """``type_name(kind)``: ``"module.QualifiedName"`` of a type, read through ``type``'s own
+    descriptors (a metaclass cannot override them), at most 200 characters."""
+    module_of, name_of = type.__dict__["__module__"].__get__, type.__dict__["__qualname__"].__get__
+    type_, issubclass_, str_, as_str = type, issubclass, str, str.__str__
+
+    def type_name(kind: type) -> str:
+        module = module_of(kind)
+        module = as_str(module) if issubclass_(type_(module), str_) else "?"
+        return (module + "." + as_str(name_of(kind)))[:200]
+
+    return type_name
+
+
+def _seal_tensors(torch: types.ModuleType) -> tuple[Callable[..., Any], ...]:
+    """``(convert, gradients, make_tensor, make_generator, seed)`` over torch's C parts."""
+    import contextlib
+
+    base = torch._C.TensorBase
+    detach, to, contiguous, as_numpy = base.detach, base.to, base.contiguous, base.numpy
+    size, numel, is_complex, total = base.size, base.numel, base.is_complex, base.sum
+    requires_grad_, dtype_of = base.requires_grad_, base.dtype.__get__
+    requires_grad = base.requires_grad.__get__
+    float64, dtypes = torch.float64, {"float64": torch.float64, "float32": torch.float32}
+    make, ones_like, generator, manual_seed = (torch.tensor, torch.ones_like, torch.Generator,
+                                               torch.Generator.manual_seed)
+    seed = torch.default_generator.manual_seed
+    engine = torch.autograd.Variable._execution_engine.run_backward
+    no_function = torch._C.DisableTorchFunction
+    no_dispatch = getattr(torch._C, "_DisableTorchDispatch", contextlib.nullcontext)
+    type_, issubclass_, len_, str_, bool_, list_, tuple_, zip_ = (type, issubclass, len, str,
+                                                                 bool, list, tuple, zip)
+    replace, value_error, type_name = str.replace, ValueError, _seal_type_name()
+    max_elements, max_dims = MAX_OUTPUT_ELEMENTS, MAX_OUTPUT_DIMS
+
+    def floats(tensor: object) -> object:
+        return as_numpy(contiguous(to(detach(tensor), "cpu", float64)))
+
+    def convert(value: object) -> tuple[dict, object | None]:
+        """The output's description and its values as float64 (None if not a tensor)."""
+        kind = type_(value)
+        info = {"type": type_name(kind)}
+        if not issubclass_(kind, base):
+            return info, None
+        with no_function(), no_dispatch():
+            shape = list_(size(value))
+            info.update(dtype=replace(str_(dtype_of(value)), "torch.", ""), shape=shape,
+                        requires_grad=bool_(requires_grad(value)))
+            if numel(value) > max_elements:
+                raise value_error(f"the output has {numel(value)} elements")
+            if len_(shape) > max_dims:
+                raise value_error(f"the output has {len_(shape)} dimensions")
+            if is_complex(value):
+                return info, None
+            return info, floats(value)
+
+    def gradients(output: object, args: list, positions: list, index: int,
+                  out_arrays: dict) -> dict:
+        """The gradient of the output's sum with respect to the arguments at ``positions``
+        (float64 arrays in ``out_arrays``); the state of each: ok, none or disconnected."""
+        with no_function(), no_dispatch():
+            if not requires_grad(output):
+                return {str_(p): "disconnected" for p in positions}
+            wanted = [p for p in positions if issubclass_(type_(args[p]), base)
+                      and requires_grad(args[p])]
+            found = {str_(p): "none" for p in positions}
+            if not wanted:
+                return found
+            summed = total(output)
+            grads = engine((summed,), (ones_like(summed),), False, False,
+                           tuple_(args[p] for p in wanted), True, accumulate_grad=False)
+            for p, grad in zip_(wanted, grads):
+                if grad is not None:
+                    found[str_(p)] = "ok"
+                    out_arrays[f"{index}:grad:{p}"] = floats(grad)
+        return found
+
+    def make_tensor(array: object, dtype: str, grad: bool) -> object:
+        with no_function(), no_dispatch():
+            tensor = make(array, dtype=dtypes[dtype])
+            if grad:
+                requires_grad_(tensor, True)
+        return tensor
+
+    def make_generator(value: int) -> object:
+        return manual_seed(generator(), value)
+
+    return convert, gradients, make_tensor, make_generator, seed
+
+
+def _seal_requests(runner: Runner, send: Callable[..., None],
+                   receive: Callable[[], tuple[dict, dict]], np: types.ModuleType
+                   ) -> Callable[[], None]:
+    """The request loop (``serve()``, until the harness closes the pipe), with everything
+    it uses captured now: the channel, the tensor functions (torch's, if it is imported; else
+    captured at its first use), the seeding functions and the runner's bound methods."""
+    import importlib
+
+    find, stand_in, lend, load = runner.function, runner.stand_in, runner.proxy, runner.module
+    import_errors, load_notes = runner.import_errors, runner.load_notes
+    seal_tensors, describe, modules, import_module = (_seal_tensors, _describe, sys.modules,
+                                                      importlib.import_module)
+    sys_, np_seed, random_seed, clock = sys, np.random.seed, random.seed, time.perf_counter
+    as_array, empty, tolist, ravel = np.array, np.empty, np.ndarray.tolist, np.ndarray.ravel
+    type_name, len_ = _seal_type_name(), len
+    type_, str_, int_, float_, bool_, tuple_, range_, enumerate_, getattr_ = (
+        type, str, int, float, bool, tuple, range, enumerate, getattr)
+    base_exception, type_error, value_error, eof = BaseException, TypeError, ValueError, EOFError
+    name_of = type.__dict__["__name__"].__get__
+    # the tensor functions: now if torch is imported (preloaded), else at its first use
+    sealed: list = [seal_tensors(modules["torch"])] if "torch" in modules else []
+
+    def tensors(needed: bool) -> tuple | None:
+        if not sealed and (needed or "torch" in modules):
+            sealed.append(seal_tensors(import_module("torch")))
+        return sealed[0] if sealed else None
+
+    def argument(spec: dict, arrays: dict) -> object:
         if "array" in spec:
-            dtype = {"float64": torch.float64, "float32": torch.float32}[spec.get("dtype",
-                                                                                   "float64")]
+            dtype = str_(spec.get("dtype", "float64"))
             if spec.get("form") == "numpy":
-                return self.np.asarray(arrays[spec["array"]], dtype=str(spec.get("dtype",
-                                                                                 "float64")))
+                return as_array(arrays[spec["array"]], dtype=dtype)
             if spec.get("form") == "list":
-                return [float(v) for v in self.np.asarray(arrays[spec["array"]]).ravel()]
-            tensor = torch.tensor(arrays[spec["array"]], dtype=dtype)
-            if spec.get("grad"):
-                tensor.requires_grad_(True)
-            return tensor
+                return tolist(ravel(as_array(arrays[spec["array"]], dtype="float64")))
+            return tensors(True)[2](arrays[spec["array"]], dtype, bool_(spec.get("grad")))
         if "float" in spec:
-            return float(spec["float"])
+            return float_(spec["float"])
         if "bool" in spec:
-            return bool(spec["bool"])
+            return bool_(spec["bool"])
         if "int" in spec:
-            return int(spec["int"])
+            return int_(spec["int"])
         if "generator" in spec:
-            return torch.Generator().manual_seed(int(spec["generator"]))
+            return tensors(True)[3](int_(spec["generator"]))
         if "callback" in spec:
-            return self.proxy(str(spec["callback"]), int(spec.get("outputs", 1)))
+            return lend(str_(spec["callback"]), int_(spec.get("outputs", 1)), send, receive)
         return None
 
-    # -- outputs -------------------------------------------------------------------------------
+    def reseed(seed: int) -> None:
+        kit = tensors(False)
+        if kit is not None:
+            kit[4](seed)
+        np_seed(seed % 2**32)
+        random_seed(seed)
 
-    def convert(self, value) -> tuple[dict, object | None]:  # noqa: ANN001
-        """The output's description and its values as float64 (or None if not a tensor)."""
-        torch = sys.modules.get("torch")
-        info = {"type": type(value).__module__ + "." + type(value).__qualname__}
-        if torch is None or not isinstance(value, torch.Tensor):
-            return info, None
-        info.update(dtype=str(value.dtype).replace("torch.", ""), shape=list(value.shape),
-                    requires_grad=bool(value.requires_grad))
-        if value.numel() > MAX_OUTPUT_ELEMENTS:
-            raise ValueError(f"the output has {value.numel()} elements")
-        if value.is_complex():
-            return info, None
-        return info, value.detach().to("cpu", torch.float64).contiguous().numpy()
+    def outputs(function: object, bound: list, args: list, kwargs: dict, case: dict,
+                report: dict) -> tuple[object, object]:
+        """Call the function ``repeat`` times: its last output and the float64 values."""
+        values, info, output = [], {}, None
+        for _ in range_(int_(case.get("repeat", 1))):
+            output = function(*bound, *args, **kwargs)
+            kit = tensors(False)
+            info, value = kit[0](output) if kit is not None else (
+                {"type": type_name(type_(output))}, None)
+            if value is None:
+                report.update(info)
+                raise type_error(f"returned {info['type']}, not a torch.Tensor" if "dtype" not in
+                                 info else f"returned a {info['dtype']} tensor: complex values "
+                                           f"cannot be graded")
+            if values and value.shape != values[0].shape:
+                raise value_error(f"the output's shape changed between calls: "
+                                  f"{tuple_(values[0].shape)} then {tuple_(value.shape)}")
+            values.append(value)
+        report.update(info)
+        if "repeat" not in case:
+            return output, values[0]
+        stacked = empty((len_(values), *values[0].shape))
+        for i, value in enumerate_(values):
+            stacked[i] = value
+        return output, stacked
 
-    # -- requests ------------------------------------------------------------------------------
+    def run_case(found: tuple, case: dict, index: int, arrays: dict, out_arrays: dict) -> dict:
+        function, owner, needs_self = found
+        reseed(int_(case.get("seed", 0)))
+        report: dict = {"ok": False}
+        start = clock()
+        try:
+            args = [argument(s, arrays) for s in case.get("args", [])]
+            kwargs = {k: argument(s, arrays) for k, s in case.get("kwargs", {}).items()}
+            bound = [stand_in(owner, case.get("self", {}), arrays, argument)] if needs_self \
+                else []
+            output, values = outputs(function, bound, args, kwargs, case, report)
+            out_arrays[f"{index}:out"] = values
+            if case.get("grad"):
+                report["grads"] = tensors(True)[1](output, args, case["grad"], index,
+                                                   out_arrays)
+            report["ok"] = True
+        except base_exception as error:  # noqa: BLE001 - anything the student raises
+            report["error"] = explain(error)
+            report["exception"] = name_of(type_(error))
+        report["seconds"] = clock() - start
+        return report
 
-    def call(self, request: dict, arrays: dict) -> tuple[dict, dict]:
-        found, where = self.function([str(m) for m in request["modules"]],
-                                     str(request["function"]))
+    def call(request: dict, arrays: dict) -> tuple[dict, dict]:
+        found, where = find([str_(m) for m in request["modules"]], str_(request["function"]))
         if found is None:
             return {"kind": "reply", "found": False, "error": where}, {}
-        function, owner, needs_self = found
         cases, out_arrays = [], {}
-        for index, case in enumerate(request["cases"]):
-            seed = int(case.get("seed", 0))
-            if "torch" in sys.modules:
-                sys.modules["torch"].manual_seed(seed)
-            self.np.random.seed(seed % 2**32)
-            random.seed(seed)
-            report: dict = {"ok": False}
-            start = time.perf_counter()
-            try:
-                args = [self.argument(s, arrays) for s in case.get("args", [])]
-                kwargs = {k: self.argument(s, arrays) for k, s in case.get("kwargs", {}).items()}
-                bound = [self.stand_in(owner, case.get("self", {}), arrays)] if needs_self \
-                    else []
-                values, info = [], {}
-                for _ in range(int(case.get("repeat", 1))):
-                    output = function(*bound, *args, **kwargs)
-                    info, value = self.convert(output)
-                    if value is None:
-                        report.update(info)
-                        raise TypeError(f"returned {info['type']}, not a torch.Tensor")
-                    if values and value.shape != values[0].shape:
-                        raise ValueError(f"the output's shape changed between calls: "
-                                         f"{tuple(values[0].shape)} then {tuple(value.shape)}")
-                    values.append(value)
-                report.update(info)
-                stacked = values[0] if "repeat" not in case else self.np.stack(values)
-                out_arrays[f"{index}:out"] = stacked
-                if case.get("grad"):
-                    report["grads"] = self.gradients(output, args, case["grad"], index,
-                                                     out_arrays)
-                report["ok"] = True
-            except BaseException as error:  # noqa: BLE001 - anything the student raises
-                report["error"] = _describe(error)
-                report["exception"] = type(error).__name__
-            report["seconds"] = time.perf_counter() - start
-            cases.append(report)
+        for index, case in enumerate_(request["cases"]):
+            cases.append(run_case(found, case, index, arrays, out_arrays))
         return {"kind": "reply", "found": True, "module": where, "cases": cases}, out_arrays
 
-    def gradients(self, output, args, positions, index, out_arrays) -> dict:  # noqa: ANN001
-        torch = self.torch
-        if not output.requires_grad:
-            return {str(p): "disconnected" for p in positions}
-        output.sum().backward()
-        found = {}
-        for p in positions:
-            grad = args[p].grad
-            if grad is None:
-                found[str(p)] = "none"
-            else:
-                found[str(p)] = "ok"
-                out_arrays[f"{index}:grad:{p}"] = grad.detach().to(torch.float64).numpy()
-        return found
+    def answer(request: dict, arrays: dict) -> tuple[dict, dict]:
+        try:
+            if request.get("op") == "call":
+                return call(request, arrays)
+            if request.get("op") == "load":
+                for name in request.get("modules", []):
+                    load(str_(name))
+                return {"kind": "reply", "errors": import_errors, "notes": load_notes}, {}
+            return {"kind": "reply", "echo": request.get("echo")}, {}
+        except base_exception as error:  # noqa: BLE001
+            return {"kind": "reply", "found": True, "error": explain(error), "cases": []}, {}
+
+    def explain(error: BaseException) -> str:
+        try:
+            return str_(describe(error))
+        except base_exception:  # noqa: BLE001 - an exception whose description fails
+            return f"{name_of(type_(error))} (its description failed)"
+
+    def flush() -> None:
+        for name in ("stdout", "stderr"):
+            try:
+                getattr_(sys_, name).flush()
+            except base_exception:  # noqa: BLE001 - the student may have replaced it
+                pass
+
+    def serve() -> None:
+        while True:
+            try:
+                request, arrays = receive()
+            except eof:
+                return
+            header, out = answer(request, arrays)
+            flush()
+            send({**header, "nonce": request.get("nonce")}, out)
+
+    return serve
 
 
 def main() -> None:
@@ -1128,7 +1358,6 @@ def main() -> None:
     os.dup2(null, 0)
     os.close(null)
     os.dup2(2, 1)  # the student's prints go to the captured stderr
-    channel = Channel(fd_in, fd_out)
     import importlib
 
     import numpy as np
@@ -1136,37 +1365,16 @@ def main() -> None:
     versions = {"numpy": np.__version__}
     for name in config.get("preload", ["torch"]):
         module = importlib.import_module(name)
-        versions[name] = getattr(module, "__version__", "")
+        versions[name] = str(getattr(module, "__version__", ""))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
+    # sealed now, before the first of the student's files is loaded
+    send, receive = _seal_channel(fd_in, fd_out, np)
+    serve = _seal_requests(Runner(None, config["work"]), send, receive, np)
     sys.path.append(config["work"])  # last: the student's files cannot shadow a library
-    runner = Runner(channel, config["work"])
-    channel.send({"kind": "hello", "layers": config["layers"], "uid": os.getuid(),
-                  "versions": versions})
-    while True:
-        try:
-            request, arrays = channel.receive()
-        except EOFError:
-            return
-        try:
-            if request.get("op") == "call":
-                header, out = runner.call(request, arrays)
-            elif request.get("op") == "load":
-                for name in request.get("modules", []):
-                    runner.module(str(name))
-                header, out = {"kind": "reply", "errors": runner.import_errors,
-                               "notes": runner.load_notes}, {}
-            else:
-                header, out = {"kind": "reply", "echo": request.get("echo")}, {}
-        except BaseException as error:  # noqa: BLE001
-            header, out = {"kind": "reply", "found": True, "error": _describe(error),
-                           "cases": []}, {}
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:  # noqa: BLE001 - the student may have replaced it
-                pass
-        channel.send(header, out)
+    send({"kind": "hello", "layers": config["layers"], "uid": os.getuid(),
+          "versions": versions})
+    serve()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import threading
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import sympy as sp
+
+from grading.isolation import run_isolated
 
 __all__ = [
     "Answer",
@@ -568,9 +571,10 @@ def equivalence(q: Question, reference: sp.Basic, answer: str | sp.Basic, *,
     assumptions = dict(q.assumptions)
     if q.model is not None:
         assumptions.update(q.model.table_assumptions())
+    isolation = "none" if contained_here() else "worker"  # no fork inside a contained check
     return check_equivalence(reference, answer, assumptions=assumptions,
                              symbols=q.symbols or None, functions=q.functions,
-                             timeout=TIMEOUT, feedback=feedback)
+                             timeout=TIMEOUT, feedback=feedback, isolation=isolation)
 
 
 def join_text(answer: Answer) -> str:
@@ -589,6 +593,120 @@ def tidy(text: str) -> str:
 
     check_length(text)
     return _WHITESPACE.sub(lambda m: "\n" if "\n" in m.group(0) else " ", text)
+
+
+# -- checks that read the answer themselves run in a forked process ---------------------------
+
+_containment = threading.local()
+
+
+def contained_here() -> bool:
+    """Whether this thread runs inside a contained check (see :func:`contained`)."""
+    return getattr(_containment, "active", False)
+
+
+def contained(q: Question, answer: Answer, check: Callable[[Question, Answer], Result], *,
+              read: Callable[[Question, Answer], None] | None = None,
+              engine_checks: int = 0) -> Result:
+    """``check(q, answer)`` in a forked process, under a deadline and a memory cap.
+
+    Checkers that parse the answer themselves (choice, structured, an expression read through
+    a model) run here, so a hostile answer (a power tower whose exact value has billions of
+    digits) stops its own part, never the grader. With ``read``, the answer is first only read
+    there within :data:`TIMEOUT` s; the check then gets :data:`TIMEOUT` s for itself and for
+    each of its ``engine_checks`` calls of the equivalence engine, which run in the same process.
+    Only plain JSON data comes back (:func:`grading.isolation.run_isolated`).
+    """
+    if contained_here():
+        return check(q, answer)
+    _prepare(q)
+    if read is not None:
+        status, reply = _run_child(_in_child(read, q, answer), TIMEOUT)
+        if status != "ok":
+            return _unreadable(q, status, reply)
+        _raise_key_error(reply)
+    budget = TIMEOUT * (1 + engine_checks)
+    status, reply = _run_child(_in_child(check, q, answer), budget)
+    if status == "timeout" and read is not None:
+        return Result(q.id, Status.UNDECIDED, 0.0, q.points,
+                      f"the check took longer than {budget:g} s; a person will look at it")
+    if status != "ok":
+        return _unreadable(q, status, reply)
+    _raise_key_error(reply)
+    return _result_from(q, reply)
+
+
+def _run_child(run: Callable[[], dict[str, Any]], seconds: float) -> tuple[str, Any]:
+    """``run()`` in a fresh forked process; a reply that is not valid JSON (a child killed
+    while it wrote) is a failure like any other."""
+    try:
+        return run_isolated(run, timeout=seconds, isolation="process")
+    except (ValueError, OSError):
+        return "failed", None
+
+
+def _prepare(q: Question) -> None:
+    """The key's side, built in this process before a fork, so no child builds it again and
+    a broken key fails here, where the staff see it."""
+    importlib.import_module("grading.answers.parse")  # the readers, once before any fork
+    if q.reference is not None:
+        q.accepted()
+    q.symbols  # noqa: B018 - a cached property: built here, inherited by every child
+    if q.options:
+        _option_forms(q)
+
+
+def _in_child(function: Callable[[Question, Answer], Result | None], q: Question,
+              answer: Answer) -> Callable[[], dict[str, Any]]:
+    """What the forked child runs: ``function(q, answer)`` as JSON-able data."""
+
+    def run() -> dict[str, Any]:
+        _containment.active = True
+        try:
+            value = function(q, answer)
+        except AnswerKeyError as error:  # the key is broken: the parent raises it
+            return {"key_error": str(error)}
+        finally:
+            _containment.active = False
+        return {"result": value.to_dict() if isinstance(value, Result) else None}
+
+    return run
+
+
+def _raise_key_error(reply: Any) -> None:
+    if isinstance(reply, dict) and isinstance(reply.get("key_error"), str):
+        raise AnswerKeyError(reply["key_error"])
+
+
+def _unreadable(q: Question, status: str, reason: Any) -> Result:
+    """The result of an answer whose reading (or check) ran out of time or memory."""
+    if status == "timeout":
+        why = f"the answer could not be read within {TIMEOUT:g} s"
+    elif isinstance(reason, str) and ("memory" in reason or "signal" in reason):
+        why = "the answer could not be read within the memory limit of a check"
+    elif isinstance(reason, str) and "recursed" in reason:
+        why = "the answer is nested too deeply to read"
+    else:
+        why = "the checker failed on this answer"
+    return Result(q.id, Status.UNDECIDED, 0.0, q.points, f"{why}; a person will look at it")
+
+
+def _result_from(q: Question, reply: Any) -> Result:
+    """The :class:`Result` a child sent as JSON, checked field by field."""
+    data = reply.get("result") if isinstance(reply, dict) else None
+    try:
+        line = data["line"]
+        return Result(q.id, Status(data["status"]),
+                      min(max(float(data["points"]), 0.0), q.points), q.points,
+                      str(data["feedback"]), _optional_text(data["read_as"]),
+                      str(data["detail"]), _optional_text(data["mistake"]),
+                      line if isinstance(line, int) and not isinstance(line, bool) else None)
+    except (TypeError, KeyError, ValueError):
+        return _unreadable(q, "failed", None)
+
+
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _points(q: Question, fraction: float) -> float:
@@ -646,37 +764,61 @@ def verdict_result(q: Question, verdicts: Sequence[Any], read_as: str | None = N
 
 @register_checker("expression")
 def check_expression(q: Question, answer: Answer) -> Result:
-    """An expression answer against every accepted form; named mistakes give partial credit."""
+    """An expression answer against every accepted form; named mistakes give partial credit.
+
+    The engine reads the text in its worker; where a model gives densities and expectations
+    their finite meaning the answer is read here, so that check runs in a forked process
+    (:func:`contained`)."""
+    if q.model is not None:
+        return contained(q, answer, _check_through_model, read=_parse_only,
+                         engine_checks=len(q.accepted()) + len(q.mistakes))
     text = join_text(answer)
     forms = q.accepted()
     wrong_forms = [(m, m.wrong(forms[0][1])) for m in q.mistakes if m.wrong is not None]
-    if q.model is not None:  # densities and expectations get the model's finite meaning
-        from grading.answers.parse import ParseError, render_latex
-
-        try:
-            parsed = parse(q, text)
-        except ParseError as error:
-            return Result(q.id, Status.UNPARSABLE, 0.0, q.points,
-                          f"could not read the answer: {error}", None,
-                          f"position {error.position}")
-        read_as = render_latex(parsed)
-        model = q.model.bind(q.namespace)
-        try:
-            rewritten = model.rewrite(parsed)
-        except ValueError as error:
-            return Result(q.id, Status.UNDECIDED, 0.0, q.points,
-                          f"could not interpret the answer: {error}", read_as)
-        meant = [(label, model.rewrite(form)) for label, form in forms]
-        changed = rewritten != parsed or any(a[1] != b[1] for a, b in zip(meant, forms))
-        if changed:  # the engine's general diagnosis would evaluate the model's sums for
-            # every candidate mistake: only the slips this key gives credit for are tried
-            wrong_forms += [(m, _SLIP_REWRITES[m.name](forms[0][1])) for m in q.mistakes
-                            if m.wrong is None and m.name in _SLIP_REWRITES]
-        wrong_forms = [(m, model.rewrite(w)) for m, w in wrong_forms]
-        verdicts = _verdicts(q, meant, rewritten, feedback=not changed)
-        return verdict_result(q, verdicts, read_as, wrong_forms, rewritten)
     verdicts = _verdicts(q, forms, text)
     return verdict_result(q, verdicts, None, wrong_forms, text)
+
+
+def _parse_only(q: Question, answer: Answer) -> None:
+    """Read the answer and drop it (the first, time-limited stage of a contained check)."""
+    from grading.answers.parse import ParseError
+
+    try:
+        parse(q, join_text(answer))
+    except ParseError:
+        pass  # the check itself reports it
+
+
+def _check_through_model(q: Question, answer: Answer) -> Result:
+    """An expression answer read with the question's model (see :func:`check_expression`):
+    densities and expectations get the model's finite meaning."""
+    from grading.answers.parse import ParseError, render_latex
+
+    text = join_text(answer)
+    forms = q.accepted()
+    wrong_forms = [(m, m.wrong(forms[0][1])) for m in q.mistakes if m.wrong is not None]
+    try:
+        parsed = parse(q, text)
+    except ParseError as error:
+        return Result(q.id, Status.UNPARSABLE, 0.0, q.points,
+                      f"could not read the answer: {error}", None,
+                      f"position {error.position}")
+    read_as = render_latex(parsed)
+    model = q.model.bind(q.namespace)
+    try:
+        rewritten = model.rewrite(parsed)
+    except ValueError as error:
+        return Result(q.id, Status.UNDECIDED, 0.0, q.points,
+                      f"could not interpret the answer: {error}", read_as)
+    meant = [(label, model.rewrite(form)) for label, form in forms]
+    changed = rewritten != parsed or any(a[1] != b[1] for a, b in zip(meant, forms))
+    if changed:  # the engine's general diagnosis would evaluate the model's sums for
+        # every candidate mistake: only the slips this key gives credit for are tried
+        wrong_forms += [(m, _SLIP_REWRITES[m.name](forms[0][1])) for m in q.mistakes
+                        if m.wrong is None and m.name in _SLIP_REWRITES]
+    wrong_forms = [(m, model.rewrite(w)) for m, w in wrong_forms]
+    verdicts = _verdicts(q, meant, rewritten, feedback=not changed)
+    return verdict_result(q, verdicts, read_as, wrong_forms, rewritten)
 
 
 _SLIP_MESSAGES = {
@@ -795,7 +937,12 @@ def _normalise_words(text: str) -> str:
 def check_choice(q: Question, answer: Answer) -> Result:
     """Options by number, by expression or by words; a number paired with another option's
     expression is incorrect. With ``select > 1``, each correct option earns its share and each
-    wrong one cancels a share."""
+    wrong one cancels a share. The answer is read in a forked process (:func:`contained`)."""
+    return contained(q, answer, _choose)
+
+
+def _choose(q: Question, answer: Answer) -> Result:
+    """The choice check itself (see :func:`check_choice`)."""
     from grading.answers.parse import ParseError
 
     try:
@@ -860,17 +1007,26 @@ def _read_option(q: Question, item: str) -> tuple[Option | None, str | None]:
 def _option_by_expression(q: Question, text: str) -> Option | None:
     from grading.answers.parse import ParseError
 
-    expressions = [o for o in q.options if o.latex]
-    if not expressions:
+    forms = _option_forms(q)
+    if not forms:
         return None
     try:
-        written = parse(q, text)
+        written = _shape(parse(q, text))
     except ParseError:
         return None
-    for option in expressions:
-        if _shape(parse(q, option.latex)) == _shape(written):
-            return option
-    return None
+    return next((o for o in q.options if o.label in forms and forms[o.label] == written), None)
+
+
+_OPTION_FORMS: dict[int, tuple[Question, dict[str, sp.Basic]]] = {}
+
+
+def _option_forms(q: Question) -> dict[str, sp.Basic]:
+    """Label → the shape of the option's expression: the key's side, read once per question
+    (before any fork, see :func:`_prepare`)."""
+    if id(q) not in _OPTION_FORMS:  # the question is kept alive with its forms: ids stay unique
+        forms = {o.label: _shape(parse(q, o.latex)) for o in q.options if o.latex}
+        _OPTION_FORMS[id(q)] = (q, forms)
+    return _OPTION_FORMS[id(q)][1]
 
 
 def _shape(expr: sp.Basic) -> sp.Basic:

@@ -27,8 +27,8 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from grading.key.registry import Answer, Question, Result, Status, equivalence, join_text, \
-    register_checker
+from grading.key.registry import Answer, Question, Result, Status, contained, equivalence, \
+    join_text, register_checker
 
 __all__ = ["Problem", "check_structured", "read_problem"]
 
@@ -216,7 +216,25 @@ def _averages(expr: sp.Basic, distributions: Mapping[str, str], namespace: Any) 
 @register_checker("structured")
 def check_structured(q: Question, answer: Answer) -> Result:
     """Same players in the same order with the same directions and an equivalent objective,
-    or every direction flipped with the objective negated."""
+    or every direction flipped with the objective negated.
+
+    The answer is read, then checked, in a forked process under a deadline and a memory cap
+    (:func:`grading.key.registry.contained`): a hostile answer stops its own part only."""
+    return contained(q, answer, _check_problem, read=_read_only, engine_checks=1)
+
+
+def _read_only(q: Question, answer: Answer) -> None:
+    """Read the answer and drop it (the first, time-limited stage of the contained check)."""
+    from grading.answers.parse import ParseError
+
+    try:
+        read_problem(q, join_text(answer))
+    except (ProblemError, ParseError):
+        pass  # the check itself reports it
+
+
+def _check_problem(q: Question, answer: Answer) -> Result:
+    """The check itself (see :func:`check_structured`)."""
     from grading.answers.equivalence import Kind
     from grading.answers.parse import ParseError
 

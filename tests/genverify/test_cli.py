@@ -4,6 +4,7 @@ through ``main(argv)`` and once through the installed ``genverify`` script."""
 from __future__ import annotations
 
 import io
+import os
 import json
 import subprocess
 import sys
@@ -330,3 +331,64 @@ def test_the_same_quantity_declared_real_is_not_equivalent(capsys):
     code, _, _ = _run(capsys, "equiv", "\\sqrt{(1-\\bar\\alpha_t)^2}", "1-\\bar\\alpha_t",
                       "--assume", "alphabar_t=real")
     assert code == 1
+
+
+def _descendants(root: int) -> set[int]:
+    """Every process below ``root`` (through /proc's PPid lines), with ``root`` itself out."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = next((int(line.split()[1]) for line in
+                                             status.splitlines() if line.startswith("PPid:")), 0)
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _student_uid(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return next(int(line.split()[1]) for line in status.splitlines()
+                if line.startswith("Uid:")) >= 1_500_000
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's own uids need root (CI is root)")
+def test_sigterm_to_the_grade_command_leaves_no_process_of_the_students_code(tmp_path):
+    import signal
+    import time
+
+    (tmp_path / "hw5.py").write_text("def log_bernoulli(x, y):\n    while True:\n        pass\n")
+    grader = subprocess.Popen([sys.executable, "-m", "genverify", "grade", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, below = time.monotonic() + 60, set()
+    while not any(_student_uid(p) for p in below) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        below = _descendants(grader.pid)
+    assert any(_student_uid(p) for p in below), "the student's code never started"
+    time.sleep(1.0)  # the student's loop is running
+    below |= _descendants(grader.pid)
+    grader.send_signal(signal.SIGTERM)
+    assert grader.wait(timeout=30) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{p}").exists() for p in below) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in below if Path(f"/proc/{p}").exists()]
+
+
+def test_grade_of_a_folder_whose_answers_file_cannot_be_read_exits_two(capsys, tmp_path):
+    (tmp_path / "answers.toml").symlink_to("/dev/zero")
+    code, _, err = _run(capsys, "grade", str(tmp_path))
+    assert code == 2 and "symbolic link" in err
+    (tmp_path / "answers.toml").unlink()  # the twin: a readable file grades
+    (tmp_path / "answers.toml").write_text('"1.g" = "0"\n', encoding="utf-8")
+    code, out, _ = _run(capsys, "grade", str(tmp_path))
+    assert code == 1 and "1.g" in out  # graded: the parts not answered lose points
