@@ -252,13 +252,22 @@ def q_1_d() -> Question:
 def q_1_e() -> Question:
     return Question(
         "1.e", 3.5,
-        "Is training with the split form (analytic KL + sampled reconstruction) the same as "
-        "with the single-sample estimate of log p(x|z) + log p(z) − log q(z|x)? Yes or no, "
-        "then why.",
+        "“Practically”, is training with Eq. 1 (the analytic KL plus a sampled reconstruction "
+        "term) the same as with Eq. 2 (the single-sample estimate of log p(x|z) + log p(z) − "
+        "log q(z|x))? If not, why would one use one over the other? Yes or no, then why.",
         "yes/no",
-        expected="yes",
-        explanation="Both estimators have the ELBO as their expectation (the same objective); "
-                    "they differ only in variance, the analytic KL being the lower.",
+        expected="no",
+        explanation="not the same in practice: both estimators have the ELBO as their "
+                    "expectation, but Eq. 1 computes the KL in closed form (lower variance, "
+                    "when it is tractable) while Eq. 2 samples it (higher variance, but it "
+                    "works for any q and p)",
+        reasons=(r"varian", r"estimat", r"nois", r"sampl", r"monte[\s-]*carlo",
+                 r"closed[\s-]*form", r"analytic", r"exact", r"tractab", r"comput", r"cost",
+                 r"cheap", r"expensive", r"efficien", r"stab", r"gradient"),
+        hedges=((r"expect|same (objective|elbo|bound|loss|function)|unbiased|on average", 0.5,
+                 "the two are the same in expectation, but in practice they are different "
+                 "estimators: the analytic KL has lower variance, the sampled one works for "
+                 "any q and p"),),
         evidence=("derivations.elbo:single_sample_expectation",
                   "derivations.elbo:prior_and_entropy_terms"),
     )

@@ -332,6 +332,11 @@ class Question:
     rubric: str = ""
     evidence: tuple[str, ...] = ()
     explanation: str = ""
+    # yes/no: the reasons the key accepts with the expected answer (regular expressions, one
+    # must match the explanation; none given: any explanation), and for the other answer the
+    # explanations that earn partial credit (pattern, credit, feedback)
+    reasons: tuple[str, ...] = ()
+    hedges: tuple[tuple[str, float, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in _CHECKERS and self.kind not in KINDS:
@@ -914,9 +919,24 @@ def check_yes_no(q: Question, answer: Answer) -> Result:
                       "the answer should start with yes or no")
     explanation = text[match.end():].strip(" :;,.-—") if match else ""
     note = f" Explanation (for a person to read): {explanation}" if explanation else ""
+    accepted = [m.group(0) for r in q.reasons
+                if (m := re.search(rf"\w*(?:{r})\w*", explanation, re.IGNORECASE))]
     if said == q.expected:
+        if q.reasons and not accepted:
+            return Result(q.id, Status.UNDECIDED, 0.0, q.points,
+                          f"{said} is the expected answer, but the key needs a reason it can "
+                          f"recognise ({q.explanation}); a person will read the explanation."
+                          f"{note}", said)
         return Result(q.id, Status.CORRECT, q.points, q.points,
                       f"correct ({said}).{note}", said)
+    if accepted:  # the other answer, with the expected answer's reason: a person decides
+        return Result(q.id, Status.UNDECIDED, 0.0, q.points,
+                      f"the answer says {said}, but its explanation gives a reason for "
+                      f"{q.expected} ({accepted[0]}); a person will read it.{note}", said)
+    for pattern, credit, feedback in q.hedges:
+        if re.search(pattern, explanation, re.IGNORECASE):
+            return Result(q.id, Status.PARTIAL, _points(q, credit), q.points,
+                          f"the answer is {q.expected}, not {said}: {feedback}.{note}", said)
     known = q.credit_for("wrong_choice")
     credit = known.credit if known is not None else 0.0
     why = q.explanation or (known.feedback if known is not None else "")

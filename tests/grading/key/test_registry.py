@@ -211,8 +211,29 @@ def test_a_wrong_number_is_rejected_with_the_keys_feedback():
 def test_yes_or_no_is_the_first_word():
     assert grade("1.f", "No. q ignores x.").status is Status.CORRECT
     assert grade("1.f", "yes").status is Status.INCORRECT
-    assert grade("1.e", "Yes: the same expectation").status is Status.CORRECT
     assert grade("1.e", "maybe").status is Status.UNPARSABLE
+
+
+@pytest.mark.parametrize("answer", [
+    "No: Eq. 1 computes the KL analytically, so the estimate has lower variance.",
+    "No, they are different estimators of the ELBO.",
+    "no - eq 2 needs to sample the KL term, eq 1 uses its closed form",
+    "No. Eq. 2 works for any q and p, but it is noisier (Monte Carlo).",
+])
+def test_1e_is_no_with_an_estimator_variance_or_cost_reason(answer):
+    """HOMEWORK.md 1.e: the course gave full marks to "not the same" with a reason about the
+    estimators (variance, sampling the KL, closed form, cost)."""
+    assert grade("1.e", answer).status is Status.CORRECT
+
+
+def test_1e_in_expectation_only_is_partial_and_a_bare_or_unusual_reason_goes_to_a_person():
+    same = grade("1.e", "Yes: both have the ELBO as their expectation")
+    assert same.status is Status.PARTIAL and same.points == 1.75
+    assert "same in expectation" in same.feedback
+    assert grade("1.e", "Yes").status is Status.INCORRECT
+    assert grade("1.e", "No.").status is Status.UNDECIDED  # no reason: a person reads it
+    mixed = grade("1.e", "Yes, but Eq. 1 has the lower variance")
+    assert mixed.status is Status.UNDECIDED and "variance" in mixed.feedback
 
 
 @pytest.mark.parametrize("answer", ["3", "(3)", "option 3", "p_\\theta(z|x)", "(3) p(z|x)",
