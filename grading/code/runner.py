@@ -28,7 +28,9 @@ two, paid once per process), says hello, and then answers requests:
     module: called with tensors, it sends them as float64 arrays and returns the harness's
     answer as tensors).
     With ``"grad": [argument positions]`` the runner asks autograd for the gradient of the
-    sum of the output with respect to those arguments and reports it.
+    sum of the output with respect to those arguments and reports it; positions past the
+    arguments are the outputs of lent functions whose spec has ``"grad": true``, in the
+    order they were returned.
 
 The reply describes each case (type, dtype, shape, error) in JSON and carries the outputs
 and gradients as float64 arrays — plain numbers, never objects (see the wire format in
@@ -935,10 +937,13 @@ class Runner:
     # -- the functions the harness lends -------------------------------------------------------
 
     def proxy(self, name: str, outputs: int, send: Callable[..., None],
-              receive: Callable[[], tuple[dict, dict]]) -> object:
+              receive: Callable[[], tuple[dict, dict]],
+              record: Callable[[object], None] | None = None) -> object:
         """A function the harness lends (a score network, an encoder), answered over ``send``
         and ``receive``: callable, and shaped like a torch module (``forward``, ``eval``,
-        ``to``, ``parameters``) for code that treats it as one."""
+        ``to``, ``parameters``) for code that treats it as one. With ``record``, its outputs
+        are leaves that require a gradient, each passed to ``record`` (the harness then asks
+        for the gradient of the student's output with respect to them)."""
         import numpy as np
         import torch
 
@@ -957,6 +962,10 @@ class Runner:
                 raise RuntimeError(f"calling {name} failed: {header.get('error')}")
             values = [torch.from_numpy(result[f"r{i}"]).to(dtype or torch.float64)
                       for i in range(outputs)]
+            if record is not None:
+                for value in values:
+                    value.requires_grad_(True)
+                    record(value)
             return values[0] if outputs == 1 else tuple(values)
 
         class Lent:
@@ -1225,7 +1234,7 @@ def _seal_requests(runner: Runner, send: Callable[..., None],
             sealed.append(seal_tensors(import_module("torch")))
         return sealed[0] if sealed else None
 
-    def argument(spec: dict, arrays: dict) -> object:
+    def argument(spec: dict, arrays: dict, record: object = None) -> object:
         if "array" in spec:
             dtype = str_(spec.get("dtype", "float64"))
             if spec.get("form") == "numpy":
@@ -1242,7 +1251,8 @@ def _seal_requests(runner: Runner, send: Callable[..., None],
         if "generator" in spec:
             return tensors(True)[3](int_(spec["generator"]))
         if "callback" in spec:
-            return lend(str_(spec["callback"]), int_(spec.get("outputs", 1)), send, receive)
+            return lend(str_(spec["callback"]), int_(spec.get("outputs", 1)), send, receive,
+                        record if spec.get("grad") else None)
         return None
 
     def reseed(seed: int) -> None:
@@ -1284,15 +1294,16 @@ def _seal_requests(runner: Runner, send: Callable[..., None],
         report: dict = {"ok": False}
         start = clock()
         try:
-            args = [argument(s, arrays) for s in case.get("args", [])]
+            lent_outputs: list = []  # outputs of lent functions marked "grad", in call order
+            args = [argument(s, arrays, lent_outputs.append) for s in case.get("args", [])]
             kwargs = {k: argument(s, arrays) for k, s in case.get("kwargs", {}).items()}
             bound = [stand_in(owner, case.get("self", {}), arrays, argument)] if needs_self \
                 else []
             output, values = outputs(function, bound, args, kwargs, case, report)
             out_arrays[f"{index}:out"] = values
-            if case.get("grad"):
-                report["grads"] = tensors(True)[1](output, args, case["grad"], index,
-                                                   out_arrays)
+            if case.get("grad"):  # positions past the arguments: the lent outputs
+                report["grads"] = tensors(True)[1](output, args + lent_outputs, case["grad"],
+                                                   index, out_arrays)
             report["ok"] = True
         except base_exception as error:  # noqa: BLE001 - anything the student raises
             report["error"] = explain(error)

@@ -707,10 +707,95 @@ def _check_elbo(ctx: Context) -> dict[str, Outcome]:
     )
     what = "E_q[log p(x|z)] − KL(q‖p(z))" if sign > 0 else "−(E_q[log p(x|z)] − KL(q‖p(z)))"
     return {"elbo_scalar": success("returns a scalar"),
-            "elbo_expectation": respecting_generator(ctx, expectation_outcome(
-                ctx, values, target, f"{what} averaged over the batch (Gauss–Hermite "
-                                     f"quadrature and the derived KL)", wrong), cases[0],
-                {"x": fixture.x}, callbacks={"encoder": encoder, "decoder": fixture.decoder})}
+            "elbo_expectation": _gradient_through_the_sample(ctx, fixture, respecting_generator(
+                ctx, expectation_outcome(
+                    ctx, values, target, f"{what} averaged over the batch (Gauss–Hermite "
+                                         f"quadrature and the derived KL)", wrong), cases[0],
+                {"x": fixture.x}, callbacks={"encoder": encoder, "decoder": fixture.decoder}),
+                sign)}
+
+
+def _gradient_through_the_sample(ctx: Context, fixture: _VaeFixture, outcome: Outcome,
+                                 sign: float) -> Outcome:
+    """The outcome, failed if the loss's gradient with respect to the encoder's outputs is
+    not the reparameterized one (a detached z, a sample under no_grad or torch.normal).
+
+    The encoder's outputs μ and logvar are lent as leaves that require a gradient; the
+    decoder is the grader's (its output carries none), so the gradient the runner reports is
+    that of the prior and posterior terms: s·mean_b[log N(z_b; 0, I) − log N(z_b; μ_b, σ_b²)]
+    with z_b = μ_b + σ_b ε_b, ε_b recovered from the z the student passed to the decoder. It is
+    compared with central differences of the derived log-density (and with the same for a z
+    held fixed, the detached mistake); the analytic KL's gradient (part 1.e's Eq. 1, the
+    same expectation) is accepted too.
+    """
+    if outcome.fraction == 0 or ctx.spec.scale != "log_variance":
+        return outcome
+    n = len(ctx.spec.arguments)
+    seen: list[np.ndarray] = []
+
+    def decoder(*args: Any, **arrays: Any) -> dict[str, np.ndarray]:
+        (z,) = args or lent_arguments(arrays, ("z",))
+        seen.append(np.array(z, dtype=np.float64))
+        return fixture.decoder(z)
+
+    def encoder(*args: Any, **arrays: Any) -> dict[str, np.ndarray]:
+        return fixture.encoder(*args, **arrays)
+
+    case = {"args": ctx.arguments(data={"array": "x", "dtype": ctx.spec.dtype},
+                                  encoder={"callback": "encoder", "outputs": 2, "grad": True},
+                                  decoder={"callback": "decoder"},
+                                  generator={"generator": ctx.seed(24)}),
+            "seed": ctx.seed(25), "grad": [n, n + 1]}
+    try:
+        (result,) = ctx.call([case], {"x": fixture.x},
+                             callbacks={"encoder": encoder, "decoder": decoder})
+    except StudentCodeFailed:
+        return outcome  # the expectation was judged; a crash here is not this check's
+    grad_mu, grad_logvar = result.grads.get(n), result.grads.get(n + 1)
+    if not result.ok or len(seen) != 1:
+        return outcome  # the encoder or the decoder called other than once: not judged
+    if not (isinstance(grad_mu, np.ndarray) and isinstance(grad_logvar, np.ndarray)):
+        return failure("no gradient reaches the encoder's outputs μ and logvar from the loss: "
+                       "the sample z is detached (z.detach(), torch.no_grad() or "
+                       "torch.normal break the reparameterization trick)\n(otherwise: "
+                       + outcome.message.lstrip("✓ ") + ")")
+    r = references()
+    mu, logvar = fixture.encoder(fixture.x).values()
+    epsilon = (seen[0] - mu) / np.exp(logvar / 2)
+
+    def terms(m: np.ndarray, v: np.ndarray, form: str) -> float:
+        if form == "analytic":  # the analytic KL (Eq. 1 of part 1.e): no z at all
+            return -sign * float(np.mean(r.kl_standard_normal_logvar(m, v).sum(axis=-1)))
+        z = seen[0] if form == "detached" else m + np.exp(v / 2) * epsilon
+        return sign * float(np.mean(r.log_normal_diag(z, 0 * z, 0 * z)
+                                    - r.log_normal_diag(z, m, v)))
+
+    def numeric_gradient(detached: str) -> tuple[np.ndarray, np.ndarray]:
+        h, grads = 1e-5, []
+        for which in (0, 1):
+            grad = np.zeros_like(mu)
+            for index in np.ndindex(mu.shape):
+                step = np.zeros_like(mu)
+                step[index] = h
+                pairs = ((mu + step, logvar), (mu - step, logvar)) if which == 0 else \
+                    ((mu, logvar + step), (mu, logvar - step))
+                grad[index] = (terms(*pairs[0], detached) - terms(*pairs[1], detached)) / (2 * h)
+            grads.append(grad)
+        return grads[0], grads[1]
+
+    def agrees(expected: tuple[np.ndarray, np.ndarray]) -> bool:
+        got = (grad_mu, grad_logvar)
+        return all(g.shape == e.shape and np.allclose(g, e, rtol=1e-3, atol=1e-6)
+                   for g, e in zip(got, expected))
+
+    if agrees(numeric_gradient("sampled")) or agrees(numeric_gradient("analytic")):
+        return outcome
+    hint = (" Likely mistake: the sample z is detached from μ and logvar (z.detach(), "
+            "torch.no_grad() or torch.normal): no gradient flows through z, so the encoder "
+            "would not learn from the reconstruction.") if agrees(
+        numeric_gradient("detached")) else ""
+    return failure(f"the loss's gradient with respect to the encoder's outputs is not the "
+                   f"reparameterized one.{hint}\n(otherwise: {outcome.message.lstrip('✓ ')})")
 
 
 _SIGN_FEEDBACK = {"loss": "returns the ELBO itself; the loss to minimise is −ELBO",

@@ -71,6 +71,8 @@ BUGS = (
         "break the reparameterization trick", ("normal_law",)),
     Bug("bug_sn_ignores_generator", "sample_normal", ("normal_law",),
         "ignores its generator argument", ("reparameterized",)),
+    Bug("bug_elbo_detached_sample", "elbo_loss", ("elbo_expectation",),
+        "the sample z is detached", ("elbo_scalar",)),
     Bug("bug_elbo_prior_e", "elbo_loss", ("elbo_expectation",),
         "prior of variance 2.718", ("elbo_scalar",)),
     Bug("bug_dsm_score_at_variance", "dsm_loss", ("dsm_expectation",),
