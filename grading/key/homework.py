@@ -323,6 +323,11 @@ def q_1_i() -> Question:
             label="p_θ(x|z) p(z) / Σ_z' p_θ(x|z') p(z')"),
         model=LAGRANGE_MODEL,
         assumptions={"lambda": "real"},
+        # what the question gives: its objective and its constraint (the multiplier's sign is
+        # a convention: λ(1 − Σ q) and λ(Σ q − 1) are both accepted)
+        start=Reference(latex=r"\sum_z q(z)\log p_\theta(x|z) - \sum_z q(z)\log"
+                              r"\frac{q(z)}{p(z)} + \lambda\left(1 - \sum_z q(z)\right)",
+                        label="the Lagrangian of the question's objective and constraint"),
         steps_required=True,
         default_upper="K",
         evidence=("derivations.elbo:optimal_q",),

@@ -986,6 +986,10 @@ def _run(q: Question, answer: Answer) -> dict[str, Any]:
     if start is not None and builder.first is not None:
         first = model.pinned(builder.first) if model is not None else builder.first
         start_ok, start_detail = _agree(q, model, first, start, "starting point")
+        multipliers = [s for s in start.free_symbols if str(s) in ("lambda", "λ")]
+        if not start_ok and multipliers:  # a multiplier's sign is a convention
+            flipped = start.xreplace({m: -m for m in multipliers})
+            start_ok = _agree(q, model, first, flipped, "starting point")[0]
     return {"error": None, "reports": reports, "final_ok": final_ok,
             "final_detail": final_detail, "start_ok": start_ok, "start_detail": start_detail,
             "relations": builder.relations, "lines": len(lines),

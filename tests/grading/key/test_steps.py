@@ -233,3 +233,25 @@ def test_every_spelling_of_less_or_equal_in_a_jensen_line_is_the_wrong_direction
     assert line.relations == ("", "<=")
     result = grade("1.c", _replaced(JENSEN, 3, "\\geq", spelling))
     assert result.status is not Status.CORRECT and result.points < 3.5
+
+
+def test_1i_must_start_from_the_question_s_objective_and_constraint():
+    invented = list(LAGRANGE)
+    invented[0] = invented[0].replace(r"+ \lambda", r"+ 1 + \lambda")  # not the question's
+    result = grade("1.i", invented)
+    assert result.status is Status.PARTIAL and result.points == 1.75
+    assert "does not start from the question's expression" in result.feedback
+    assert grade("1.i", LAGRANGE).status is Status.CORRECT  # the twin
+
+
+def test_1i_accepts_either_sign_convention_of_the_multiplier():
+    other = [
+        r"\mathcal{L}(q, \lambda) = \sum_z q(z)\log p_\theta(x|z) - \sum_z q(z)\log\frac{q(z)}{p(z)}"
+        r" + \lambda\left(1 - \sum_z q(z)\right)",
+        r"\frac{\partial \mathcal{L}}{\partial q(z)} = \log p_\theta(x|z) - \log q(z) - 1 + \log p(z)"
+        r" - \lambda = 0",
+        r"\Rightarrow q(z) = p_\theta(x|z)\,p(z)\,e^{-\lambda - 1}",
+        r"\sum_z q(z) = 1 \Rightarrow \lambda = \log\sum_z p_\theta(x|z)\,p(z) - 1",
+        r"q^*(z) = \frac{p_\theta(x|z)\,p(z)}{\sum_k p_\theta(x|k)\,p(k)} = p_\theta(z|x)",
+    ]
+    assert grade("1.i", other).status is Status.CORRECT, grade("1.i", other).feedback
