@@ -126,6 +126,22 @@ def _three_states(expr: sp.Basic, namespace) -> sp.Basic:  # noqa: ANN001
     return expr.xreplace({elbo.K: sp.Integer(3)}).doit()
 
 
+def _lagrangian_in_model(expr: sp.Basic, namespace) -> sp.Basic:  # noqa: ANN001
+    """``derivations.elbo.optimal_q``'s Lagrangian in the 1.i model: three states written
+    out, q_j → q(j) (the unknown), ℓ_j and π_j → the model's tables, λ → the question's λ."""
+    from derivations import elbo
+
+    expr = expr.xreplace({elbo.K: sp.Integer(3)}).doit()
+    q = namespace.function("q")
+    tables = {"ell": _table("ell"), "pi": _table("pi")}
+    mapping = {}
+    for entry in expr.atoms(sp.Indexed):
+        label, (index,) = str(entry.base.label), entry.indices
+        mapping[entry] = q(index) if label == "q" else tables[label][index]
+    mapping[elbo.lam] = namespace.symbol("lambda")
+    return expr.xreplace(mapping)
+
+
 def _jensen_in_tables(expr: sp.Basic, namespace) -> sp.Basic:  # noqa: ANN001
     """``derivations.elbo.jensen_bound``'s three-state symbols as the 1.c model's tables:
     q_k → q[k]/Σq, ℓ_k → ℓ[k], π_k → π[k]/Σπ, w_k = p(x, z_k) → ℓ[k] π[k]/Σπ."""
@@ -325,8 +341,8 @@ def q_1_i() -> Question:
         assumptions={"lambda": "real"},
         # what the question gives: its objective and its constraint (the multiplier's sign is
         # a convention: λ(1 − Σ q) and λ(Σ q − 1) are both accepted)
-        start=Reference(latex=r"\sum_z q(z)\log p_\theta(x|z) - \sum_z q(z)\log"
-                              r"\frac{q(z)}{p(z)} + \lambda\left(1 - \sum_z q(z)\right)",
+        start=Reference("derivations.elbo:optimal_q", pick="start",
+                        transform=_lagrangian_in_model,
                         label="the Lagrangian of the question's objective and constraint"),
         steps_required=True,
         default_upper="K",
