@@ -18,7 +18,7 @@ from sympy.core.function import AppliedUndef
 from grading.answers.notation import Namespace
 from grading.answers.numeric import compare
 
-__all__ = ["MISTAKES", "Mistake", "diagnose"]
+__all__ = ["MISTAKES", "Mistake", "diagnose", "term_mistakes"]
 
 SIGN_FLIPPED = "sign_flipped"
 FACTOR_TWO = "factor_two"
@@ -108,13 +108,25 @@ def _candidates(reference: sp.Basic, answer: sp.Basic,
                 yield MISSING_SUM, f"The sum over {letter} is missing: the answer is the term " \
                                    "of a single index.", entry
     yield from _log_of_sum(reference)
-    yield from _term_by_term(reference)
+    yield from term_mistakes(reference)
 
 
-def _term_by_term(reference: sp.Basic) -> Iterator[tuple[str, str, sp.Basic]]:
+def term_mistakes(reference: sp.Basic) -> Iterator[tuple[str, str, sp.Basic]]:
     """Mistakes inside one term of a sum: its sign, its numeric factor, a log constant
     (log 2 for log 4), a fraction with the other term of its denominator on top."""
     terms = sp.Add.make_args(reference)
+    constant = sp.Add(*(term for term in terms if not term.free_symbols))
+    rest = reference - constant
+    if constant != 0 and rest != 0 and len(terms) > 2:  # a constant and an expanded part
+        shown = sp.sstr(constant)
+        yield TERM_SIGN, f"The constant term {shown} has the wrong sign (the rest is right).", \
+            rest - constant
+        yield TERM_SIGN, f"The part that depends on the variables has the wrong sign (the " \
+                         f"constant {shown} is right).", constant - rest
+        yield TERM_FACTOR, f"The part that depends on the variables is halved (a factor 2 " \
+                           f"dropped; the constant {shown} is right).", constant + rest / 2
+        yield TERM_FACTOR, f"The part that depends on the variables is doubled (the constant " \
+                           f"{shown} is right).", constant + 2 * rest
     if len(terms) > 1:
         for term in terms:
             shown = sp.sstr(term)

@@ -776,7 +776,7 @@ def check_expression(q: Question, answer: Answer) -> Result:
     (:func:`contained`)."""
     if q.model is not None:
         return contained(q, answer, _check_through_model, read=_parse_only,
-                         engine_checks=len(q.accepted()) + len(q.mistakes))
+                         engine_checks=len(q.accepted()) + len(q.mistakes) + _TERM_CHECKS)
     text = join_text(answer)
     forms = q.accepted()
     wrong_forms = [(m, m.wrong(forms[0][1])) for m in q.mistakes if m.wrong is not None]
@@ -821,10 +821,16 @@ def _check_through_model(q: Question, answer: Answer) -> Result:
         # every candidate mistake: only the slips this key gives credit for are tried
         wrong_forms += [(m, _SLIP_REWRITES[m.name](forms[0][1])) for m in q.mistakes
                         if m.wrong is None and m.name in _SLIP_REWRITES]
+        from grading.answers.feedback import term_mistakes
+
+        wrong_forms += [(q.credit_for(name) or KnownMistake(name, 0.0, message), form)
+                        for name, message, form in term_mistakes(forms[0][1])][:_TERM_CHECKS]
     wrong_forms = [(m, model.rewrite(w)) for m, w in wrong_forms]
     verdicts = _verdicts(q, meant, rewritten, feedback=not changed)
     return verdict_result(q, verdicts, read_as, wrong_forms, rewritten)
 
+
+_TERM_CHECKS = 8  # mistakes inside one term tried on a model's answer (each an engine check)
 
 _SLIP_MESSAGES = {
     "sign_flipped": "The sign is flipped: the answer is the negative of the correct one.",

@@ -393,3 +393,16 @@ def test_tidy_leaves_no_run_of_whitespace_and_keeps_line_breaks():
     assert tidy(" \t a  \n\n  b\t") == " a\nb "
     text = tidy(" \t" * 3000 + "x\n \n" + " " * 100)
     assert "  " not in text and " \n" not in text and "\n " not in text
+
+
+@pytest.mark.parametrize("answer, named", [
+    (r"-\log 4 - 2\,\mathrm{JSD}(p_{data}\|p_G)", "constant term log(4) has the wrong sign"),
+    (r"\log 2 - 2\,\mathrm{JSD}(p_{data}\|p_G)", "log 2 where log 4 belongs"),
+    (r"\log 4 - \mathrm{JSD}(p_{data}\|p_G)", "halved (a factor 2 dropped"),
+    (r"\log 4 + 2\,\mathrm{JSD}(p_{data}\|p_G)", "depends on the variables has the wrong sign"),
+    (r"\log 4 - 4\,\mathrm{JSD}(p_{data}\|p_G)", "is doubled"),
+])
+def test_a_mistake_inside_one_term_of_3d_is_named(answer, named):
+    result = grade("3.d", answer)
+    assert result.status is Status.INCORRECT and named in result.feedback, result.feedback
+    assert grade("3.d", r"\log 4 - 2\,\mathrm{JSD}(p_{data}\|p_G)").status is Status.CORRECT
