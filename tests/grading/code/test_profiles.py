@@ -186,3 +186,11 @@ def test_the_built_in_profile_files_are_installed_with_the_package() -> None:
     assert shipped and all(any(fnmatch.fnmatch(f, pattern) for pattern in declared)
                            for f in shipped)
     assert not any(fnmatch.fnmatch("profiles/x.py", pattern) for pattern in declared)
+
+
+def test_the_readme_s_profile_example_is_a_valid_profile() -> None:
+    readme = (HERE.parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index('```toml\nname = "my-course"') + len("```toml\n")
+    example = parse_profile(tomllib.loads(readme[start:readme.index("```", start)]))
+    assert [f.name for f in example.functions] == ["logpdf_bernoulli", "elbo_loss"]
+    assert example.functions[1].sign == "objective" and example.points == 2.0 + 2.0
