@@ -197,3 +197,85 @@ def test_a_derivation_with_an_inequality_has_no_closed_form():
     assert bound.verify().ok  # a true bound ...
     with pytest.raises(derivations.core.DerivationError, match="is an inequality"):
         bound.closed_form  # ... is not a closed form
+
+
+# -- tests that kill mutants (issue 13): each fails when one token of the checker changes -----
+
+f = sp.Function("f")
+u = sp.Symbol("u", real=True)
+
+
+def test_a_step_with_an_unknown_relation_or_a_solves_step_without_an_equation_is_refused():
+    with pytest.raises(ValueError, match="unknown relation"):
+        Step(x, "", "=>")
+    with pytest.raises(ValueError, match="Eq\\(unknown, value\\)"):
+        Step(x - 1, "", "solves")
+    with pytest.raises(ValueError, match="wrt="):
+        Step(sp.Eq(x, 0), "", "stationary")
+
+
+def test_the_log_of_a_positive_product_is_proved_a_sum_of_logs_for_every_length():
+    k, n = sp.Idx("k"), sp.Symbol("n", integer=True, positive=True)
+    z = sp.IndexedBase("z", positive=True)
+    step = chain(Step(sp.log(sp.Product(z[k], (k, 1, n))), ""),
+                 Step(sp.Sum(sp.log(z[k]), (k, 1, n)), "log of a product")).verify().steps[1]
+    assert step.ok and step.method.startswith("symbolic")  # not only at sampled lengths
+
+
+def test_integrals_of_an_unknown_function_are_merged_by_linearity():
+    one = sp.Integral(f(u), (u, 0, 1))
+    merged = chain(Step(sp.Integral(2 * f(u), (u, 0, 1)) + 3 * one, ""), Step(5 * one, "linearity"))
+    assert merged.verify().steps[1].method == "symbolic (integrands or summands agree)"
+    wrong = chain(Step(sp.Integral(2 * f(u), (u, 0, 1)) + 3 * one, ""), Step(6 * one, "wrong"))
+    assert not wrong.verify().ok
+
+
+def test_integrands_that_agree_only_numerically_prove_the_integrals_equal():
+    double_angle = chain(Step(sp.Integral(sp.cos(f(u)) ** 2 - sp.sin(f(u)) ** 2, (u, 0, 1)), ""),
+                         Step(sp.Integral(sp.cos(2 * f(u)), (u, 0, 1)), "double angle"))
+    step = double_angle.verify().steps[1]
+    assert step.ok and step.method.startswith("numeric on the integrands")
+    wrong = chain(Step(sp.Integral(sp.cos(f(u)) ** 2 - sp.sin(f(u)) ** 2, (u, 0, 1)), ""),
+                  Step(sp.Integral(sp.cos(f(u)), (u, 0, 1)), "not the double angle"))
+    assert not wrong.verify().ok
+
+
+def test_a_step_on_a_domain_that_cannot_be_sampled_is_refused_not_accepted():
+    lhs = sp.cos(x) ** 2 - sp.sin(x) ** 2
+    empty = chain(Step(lhs, ""), Step(sp.cos(2 * x), "double angle"), domain={x: (0, 1)},
+                  where=x > 2)  # no drawn point satisfies the constraint
+    verification = empty.verify()
+    assert not verification.ok and "could not sample the domain" in verification.first_failure.detail
+
+
+def test_a_change_of_variables_is_applied_to_integrals_of_an_unknown_function():
+    scaled = Step(sp.Integral(a * f(a * t), (t, 0, 1 / a)), "x = a t", change=(x, a * t, t))
+    assert chain(Step(sp.Integral(f(x), (x, 0, 1)), ""), scaled).verify().ok
+    no_jacobian = Step(sp.Integral(f(a * t), (t, 0, 1 / a)), "no dx/dt", change=(x, a * t, t))
+    assert not chain(Step(sp.Integral(f(x), (x, 0, 1)), ""), no_jacobian).verify().ok
+
+
+def test_a_relation_that_is_not_real_on_part_of_the_domain_does_not_hold():
+    verification = chain(Step(x, ""), Step(sp.sqrt(x) >= 0, "a root is non-negative",
+                                           "holds")).verify()
+    assert not verification.ok and "not real" in verification.first_failure.detail
+    assert chain(Step(p, ""), Step(sp.sqrt(p) >= 0, "", "holds")).verify().ok  # the twin
+
+
+def test_an_integer_symbol_that_is_not_a_bound_is_drawn_as_a_number():
+    n = sp.Symbol("n", integer=True)  # not declared positive: not a sum's bound
+    lhs = (sp.cos(x) ** 2 - sp.sin(x) ** 2) * n  # n stays in the difference of the sides
+    assert chain(Step(lhs, ""), Step(sp.cos(2 * x) * n, "double angle")).verify().ok
+    assert not chain(Step(lhs, ""), Step(sp.cos(2 * x) * n**2, "wrong")).verify().ok
+
+
+def test_an_integral_without_free_symbols_is_computed_exactly():
+    gauss = chain(Step(sp.Integral(sp.exp(-(x**2)), (x, -sp.oo, sp.oo)), ""),
+                  Step(sp.sqrt(sp.pi), "Gaussian integral"))
+    assert gauss.verify().steps[1].method == "symbolic"
+
+
+def test_a_sum_whose_bound_is_not_a_sampled_size_is_refused_without_an_error():
+    k, n = sp.Symbol("k", integer=True), sp.Symbol("n", integer=True)  # n not declared positive
+    verification = chain(Step(sp.Sum(k, (k, 1, n)), ""), Step(n * (n + 1) / 2, "Gauss")).verify()
+    assert not verification.ok and "could not sample" in verification.first_failure.detail

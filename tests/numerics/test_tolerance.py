@@ -193,3 +193,99 @@ def test_ks_threshold_is_exact_and_below_dkwm():
     assert stats.kstwo.sf(t, n) == pytest.approx(alpha, rel=1e-3)
     assert t < dkwm_epsilon(n, alpha)
     assert dkwm_epsilon(n, alpha) == pytest.approx(math.sqrt(math.log(2 / alpha) / (2 * n)))
+
+
+# -- exact checks that kill mutants (issue 13); deterministic, no false-failure budget spent ------
+
+
+def test_a_zero_variance_estimate_may_differ_by_64_ulps_of_its_magnitude_and_no_more():
+    eps = float(np.finfo(np.float64).eps)
+    exact = Estimate.exact(1.0)
+    assert check_close(exact, 1.0 + 63 * eps, failure_prob=0.05).passed
+    assert not check_close(exact, 1.0 + 65 * eps, failure_prob=0.05).passed
+
+
+def test_two_independent_estimates_are_compared_by_their_difference():
+    five = Estimate(5.0, 0.01, 100)
+    assert check_close(five, Estimate(5.0, 0.01, 100), failure_prob=0.05).passed
+    assert not check_close(five, Estimate(6.0, 0.01, 100), failure_prob=0.05).passed
+    assert check_close(five, Estimate(5.0, 0.01, 100), failure_prob=0.05).statistic == 0.0
+
+
+def test_an_exactly_matching_entry_with_an_unknown_standard_error_is_not_the_worst_entry():
+    estimate = Estimate(np.array([1.0, 2.0]), np.array([np.nan, 0.1]), 1)
+    result = check_close(estimate, np.array([1.0, 2.1]), failure_prob=0.05)
+    assert result.passed
+    assert result.statistic == pytest.approx(0.1)
+    assert "at entry (1,)" in result.detail
+
+
+def test_detectable_error_defaults_to_power_one_half():
+    assert detectable_error(2.0, 0.05) == pytest.approx(2 * z_quantile(0.05))
+
+
+@pytest.mark.parametrize("bad_power", [0.0, 1.0, -0.1, 1.5])
+def test_detectable_error_refuses_a_power_outside_the_open_unit_interval(bad_power):
+    with pytest.raises(ValueError, match="power"):
+        detectable_error(1.0, 0.05, power=bad_power)
+
+
+def test_the_empirical_bernstein_bound_refuses_fewer_than_two_samples():
+    with pytest.raises(ValueError, match="n ≥ 2"):
+        bernstein_epsilon(1, 0.0, 0.05)
+
+
+def test_bounded_mean_thresholds_use_the_width_of_the_range_and_the_unbiased_variance():
+    x = np.array([2.1, 2.2, 2.35, 2.5, 2.5, 2.65, 2.8, 2.9, 2.95, 2.05])
+    hoeffding = check_bounded_mean(x, 2.5, lower=2.0, upper=3.0, failure_prob=0.05,
+                                   method="hoeffding")
+    assert hoeffding.threshold == pytest.approx(hoeffding_epsilon(10, 0.05, width=1.0))
+    bernstein = check_bounded_mean(x, 2.5, lower=2.0, upper=3.0, failure_prob=0.05)
+    assert bernstein.threshold == pytest.approx(
+        bernstein_epsilon(10, float(np.var(x, ddof=1)), 0.05, width=1.0))
+    assert bernstein.statistic == pytest.approx(abs(float(x.mean()) - 2.5))
+
+
+@pytest.mark.parametrize("method", ["hoeffding", "bernstein"])
+def test_a_mean_exactly_at_the_bounded_mean_threshold_passes(method):
+    x = np.zeros(10)  # sample variance exactly 0
+    eps = (hoeffding_epsilon(10, 0.05) if method == "hoeffding"
+           else bernstein_epsilon(10, 0.0, 0.05))
+    result = check_bounded_mean(x, eps, lower=0.0, upper=1.0, failure_prob=0.05, method=method)
+    assert result.statistic == result.threshold
+    assert result.passed
+
+
+def test_the_distribution_statistic_is_the_one_sample_ks_statistic():
+    assert check_distribution([0.9, 0.95], stats.uniform.cdf,
+                              failure_prob=0.05).statistic == pytest.approx(0.9)
+    assert check_distribution([0.05, 0.1], stats.uniform.cdf,
+                              failure_prob=0.05).statistic == pytest.approx(0.9)
+    x = np.random.default_rng(20261205).normal(size=50)
+    assert check_distribution(x, stats.norm.cdf, failure_prob=0.05).statistic == pytest.approx(
+        stats.kstest(x, stats.norm.cdf).statistic)
+
+
+def test_each_distribution_method_uses_its_own_threshold():
+    x = np.linspace(0.01, 0.99, 40)
+    ks = check_distribution(x, stats.uniform.cdf, failure_prob=0.05, n_assertions=2)
+    dkwm = check_distribution(x, stats.uniform.cdf, failure_prob=0.05, n_assertions=2,
+                              method="dkwm")
+    assert ks.threshold == pytest.approx(ks_threshold(40, 0.05, 2))
+    assert dkwm.threshold == pytest.approx(dkwm_epsilon(40, 0.05, 2))
+
+
+def test_each_check_records_the_failure_probability_it_spends():
+    x = np.linspace(0.01, 0.99, 40)
+    assert check_close(Estimate(0.5, 0.1, 40), 0.5, failure_prob=0.04,
+                       n_assertions=4).failure_prob == pytest.approx(0.01)
+    assert check_bounded_mean(x, 0.5, lower=0.0, upper=1.0, failure_prob=0.04,
+                              n_assertions=4).failure_prob == pytest.approx(0.01)
+    assert check_distribution(x, stats.uniform.cdf, failure_prob=0.04,
+                              n_assertions=4).failure_prob == pytest.approx(0.01)
+
+
+def test_the_detectable_cdf_distance_adds_the_ks_threshold_and_the_dkw_miss_margin():
+    assert detectable_cdf_distance(200, 1e-3, 0.9) == pytest.approx(
+        ks_threshold(200, 1e-3) + dkwm_epsilon(200, 0.1))
+    assert detectable_cdf_distance(200, 1e-3, 0.9) > ks_threshold(200, 1e-3)

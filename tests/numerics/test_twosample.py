@@ -273,3 +273,145 @@ def test_nearest_mode_counts_and_torch_inputs():
     assert "counts [2, 1, 1]" in result.detail
     with pytest.raises(ValueError, match="sum to 1"):
         mode_weight_test(points, MODES, [0.5, 0.5, 0.5], failure_prob=0.1)
+
+
+# -- exact checks that kill mutants (issue 13); deterministic: they spend no part of the budget --
+
+
+def test_samples_of_more_than_two_dimensions_are_refused_by_shape():
+    with pytest.raises(ValueError, match="shape"):
+        energy_test(np.zeros((5, 2, 2)), np.zeros((5, 2, 2)), failure_prob=0.05)
+
+
+def test_the_permutation_null_is_the_energy_distance_of_each_relabelling():
+    x = np.random.default_rng(31).standard_normal(12)
+    y = np.random.default_rng(32).standard_normal(9) + 0.3
+    pooled = np.concatenate([x, y])
+    in_x = np.arange(21) < 12
+    # (permutations, α, k): reject iff fewer than k = ⌊α(B + 1)⌋ null statistics reach Ê
+    for permutations, alpha, k in ((199, 0.05, 10), (99, 0.01, 1), (130, 0.1, 13)):
+        replay = np.random.default_rng(7)  # the same relabellings as the test's generator
+        null = []
+        for _ in range(permutations):
+            labels = replay.permutation(in_x)
+            null.append(energy_distance(pooled[labels], pooled[~labels]))
+        result = energy_test(x, y, failure_prob=alpha, method="permutation",
+                             rng=np.random.default_rng(7), permutations=permutations)
+        assert result.statistic == pytest.approx(energy_distance(x, y), rel=1e-12)
+        assert result.threshold == pytest.approx(sorted(null, reverse=True)[k - 1], rel=1e-9)
+        assert result.p_value == pytest.approx(
+            (1 + sum(t >= result.statistic for t in null)) / (1 + permutations))
+
+
+def test_a_permutation_p_value_equal_to_alpha_rejects():
+    x = np.random.default_rng(5).standard_normal(10)
+    result = energy_test(x, x[::-1] + 10, failure_prob=0.05, method="permutation",
+                         rng=np.random.default_rng(6), permutations=19)
+    assert result.p_value == 0.05 and not result.passed
+
+
+def test_the_permutation_test_uses_200_permutations_by_default():
+    x = np.random.default_rng(8).standard_normal(6)
+    result = energy_test(x, x + 0.1, failure_prob=0.05, method="permutation",
+                         rng=np.random.default_rng(9))
+    assert "from 200 permutations" in result.detail
+
+
+def test_two_points_per_sample_are_enough_for_the_energy_test_and_one_is_not():
+    assert energy_test([0.0, 1.0], [0.5, 1.5], failure_prob=0.05).statistic == pytest.approx(
+        energy_distance([0.0, 1.0], [0.5, 1.5]))
+    with pytest.raises(ValueError, match="two points"):
+        energy_test([0.0], [0.5, 1.5], failure_prob=0.05)
+    with pytest.raises(ValueError, match="two points"):
+        energy_test([0.0, 1.0], [0.5], failure_prob=0.05)
+
+
+def test_identical_constant_samples_pass_the_spectral_energy_test_with_a_zero_threshold():
+    result = energy_test(np.zeros(10), np.zeros(12), failure_prob=0.05)
+    assert result.passed and result.threshold == 0.0 and result.statistic == 0.0
+
+
+@pytest.mark.parametrize("n", [20, 60])  # the dense and the iterative (eigsh) branch
+def test_the_centred_kernel_spectrum_is_its_top_eigenvalues_and_the_square_sum_of_the_rest(n):
+    from scipy.spatial.distance import cdist
+
+    from numerics.twosample import TOP_EIGENVALUES, _centred_kernel_spectrum
+
+    points = np.random.default_rng(n).standard_normal((n, 2))
+    distances = cdist(points, points)
+    centring = np.eye(n) - 1.0 / n
+    eigenvalues = np.sort(np.linalg.eigvalsh(-0.5 * centring @ distances @ centring / n))[::-1]
+    top, rest_sq = _centred_kernel_spectrum(distances)
+    assert top == pytest.approx(eigenvalues[:TOP_EIGENVALUES], abs=1e-9)
+    assert rest_sq == pytest.approx(float(np.sum(eigenvalues[TOP_EIGENVALUES:] ** 2)), rel=1e-6)
+
+
+def test_the_weighted_chi2_threshold_is_the_chernoff_bound_minimised_over_s():
+    from scipy.optimize import minimize_scalar
+
+    from numerics.twosample import _weighted_chi2_threshold
+
+    top, rest = np.array([1.0, 0.5, 0.2]), np.full(20, 0.2)  # the rest: 20 eigenvalues ≤ 0.2
+    rest_sq, x = float(np.sum(rest**2)), math.log(1 / 1e-3)
+
+    def minimum(cumulant) -> float:
+        found = minimize_scalar(lambda s: (cumulant(s) + x) / s, bounds=(1e-9, 0.5 - 1e-12),
+                                method="bounded", options={"xatol": 1e-13})
+        return float(found.fun)
+
+    def exact(s, lambdas):
+        return float(np.sum(-0.5 * np.log1p(-2 * s * lambdas) - s * lambdas))
+
+    bound = minimum(lambda s: exact(s, top) + s * s * rest_sq / (1 - 2 * s * 0.2))
+    threshold = _weighted_chi2_threshold(top, rest_sq, 1e-3)
+    assert threshold == pytest.approx(bound, rel=1e-5)
+    # valid: never below the Chernoff bound computed with every eigenvalue
+    assert threshold >= minimum(lambda s: exact(s, np.concatenate([top, rest])))
+
+
+def test_an_equal_size_ks_level_that_is_exactly_attainable_gives_that_rejection_region():
+    from numerics.twosample import _equal_size_ks_tail
+
+    for h in (5, 8, 12):
+        assert ks_two_sample_threshold(20, 20, _equal_size_ks_tail(20, h)) == (h - 0.5) / 20
+
+
+def test_the_unequal_size_ks_threshold_is_the_scaled_kolmogorov_limit():
+    for n, m in ((400, 401), (100, 150), (1000, 700)):
+        assert ks_two_sample_threshold(n, m, 1e-3) == pytest.approx(
+            stats.kstwobign.isf(1e-3) * math.sqrt((n + m) / (n * m)))
+    # for nearly equal sizes the limit is close to the exact equal-size threshold
+    assert ks_two_sample_threshold(400, 401, 1e-3) == pytest.approx(
+        ks_two_sample_threshold(400, 400, 1e-3), rel=0.05)
+
+
+def test_the_sliced_ks_test_uses_16_random_slices_by_default():
+    x = np.random.default_rng(10).standard_normal((40, 2))
+    result = sliced_ks_test(x, x[::-1], failure_prob=0.05, rng=np.random.default_rng(11))
+    assert "max over 16 slice(s)" in result.detail
+
+
+def test_the_mode_weight_test_needs_one_weight_per_mode():
+    points = np.array([[0.1, 0.0], [19.0, 1.0], [0.0, 21.0]])
+    with pytest.raises(ValueError, match="one weight per mode"):
+        mode_weight_test(points, MODES, [0.5, 0.5], failure_prob=0.1)
+
+
+def test_the_mode_weight_statistic_is_the_worst_deviation_relative_to_its_half_interval():
+    n, w, alpha = 300, np.array([0.5, 0.3, 0.2]), 0.01
+    lower = stats.binom.ppf(alpha / 6, n, w)
+    upper = stats.binom.isf(alpha / 6, n, w)
+    # the worst mode is below its expected count in the first sample, above it in the second
+    for true in ([0.4, 0.35, 0.25], [0.6, 0.25, 0.15]):
+        counts = nearest_mode_counts(mixture(21, n, true), MODES)
+        half = np.where(counts >= n * w, upper - n * w, n * w - lower)
+        result = mode_weight_test(mixture(21, n, true), MODES, w, failure_prob=alpha)
+        assert result.statistic == pytest.approx(float(np.max(np.abs(counts - n * w) / half)))
+        assert result.threshold == 1.0
+        assert result.passed == (result.statistic <= 1.0)
+
+
+def test_a_mode_of_weight_one_or_zero_matched_exactly_has_statistic_zero():
+    points = np.tile(MODES[0], (50, 1))
+    result = mode_weight_test(points, MODES, [1.0, 0.0, 0.0], failure_prob=0.01)
+    assert result.passed and result.statistic == 0.0

@@ -293,3 +293,151 @@ def test_an_answer_that_agrees_on_part_of_the_domain_only_is_not_equivalent(answ
     twin = check_equivalence(reference, reference.replace("^2", "^{2}"),
                              assumptions={"sigma": "positive"})
     assert twin.kind is Kind.EQUIVALENT
+
+
+# -- tests that kill mutants (issue 13) --------------------------------------------------------
+
+
+def test_a_name_bound_by_symbols_keeps_its_object_next_to_a_sympy_reference() -> None:
+    k = sp.Symbol("k", integer=True)
+    assert check_equivalence(sp.Integer(1), r"\cos(2\pi k)", symbols={"k": k}).kind \
+        is Kind.EQUIVALENT  # k is an integer: cos 2πk = 1
+    assert check_equivalence(sp.Integer(1), r"\cos(2\pi k)").kind is Kind.NOT_EQUIVALENT
+
+
+def test_a_renamed_dummy_index_is_equivalent_symbolically_for_every_bound() -> None:
+    verdict = check_equivalence(r"\sum_{j=1}^{G} x_j y_j", r"\sum_{k=1}^{G} x_k y_k")
+    assert verdict.kind is Kind.EQUIVALENT and verdict.method == "symbolic"
+
+
+def test_nested_sums_keep_their_indices_apart_when_renamed() -> None:
+    reference = r"\sum_{j=1}^{G}\sum_{k=1}^{G} x_j y_k"
+    assert check_equivalence(reference, r"\sum_{j=1}^{G}\sum_{k=1}^{G} x_k y_k").kind \
+        is Kind.NOT_EQUIVALENT
+    renamed = check_equivalence(reference, r"\sum_{i=1}^{G}\sum_{l=1}^{G} x_i y_l")
+    assert renamed.kind is Kind.EQUIVALENT and renamed.method == "symbolic"
+
+
+def test_the_integrand_of_an_expectation_is_expanded_before_comparing() -> None:
+    verdict = check_equivalence(r"\mathbb{E}_{q}[\log (a b)]", r"\mathbb{E}_{q}[\log a + \log b]",
+                                assumptions={"a": "positive", "b": "positive"})
+    assert verdict.kind is Kind.EQUIVALENT and verdict.method == "symbolic"
+
+
+def test_a_difference_that_vanishes_or_expands_to_zero_is_equivalent_symbolically() -> None:
+    exact = check_equivalence(sp.Rational(1, 2), sp.Float("0.5"))  # 1/2 − 0.5 is 0 at once
+    assert exact.kind is Kind.EQUIVALENT and exact.method == "symbolic"
+    expanded = check_equivalence(r"(x+1)^2", r"x^2 + 2x + 1")
+    assert expanded.kind is Kind.EQUIVALENT and expanded.method == "symbolic"
+
+
+def test_a_difference_of_one_is_not_mistaken_for_zero() -> None:
+    verdict = check_equivalence(r"x^2 + 2x + 2", r"(x+1)^2")
+    assert verdict.kind is Kind.NOT_EQUIVALENT
+
+
+def test_a_large_difference_goes_to_numbers_instead_of_a_symbolic_expansion() -> None:
+    """120 binomial factors: expanding the difference (2^120 terms) would hit the deadline."""
+    a, b = sp.symbols("a1:121", real=True), sp.symbols("b1:121", real=True)
+    z = sp.Symbol("z", real=True)
+    product = sp.Mul(*[u + v for u, v in zip(a, b)])
+    verdict = check_equivalence(product, product * (sp.cos(z) ** 2 + sp.sin(z) ** 2))
+    assert verdict.kind is Kind.EQUIVALENT, verdict.reason
+    assert verdict.method.startswith("numeric")
+
+
+def test_the_assumptions_list_no_divergence_and_no_function_without_a_domain() -> None:
+    kl = check_equivalence(r"\mathrm{KL}(q\|p) + f(x)", r"f(x) + \mathrm{KL}(q\|p)")
+    assert kl.kind is Kind.EQUIVALENT
+    assert "KL" not in (kl.assumptions or {}) and "f" not in (kl.assumptions or {})
+    assert None not in (kl.assumptions or {}).values()
+
+
+def test_a_greek_letter_is_not_a_decorated_latin_one() -> None:
+    from grading.answers.equivalence import near_variant
+
+    assert not near_variant("beta", "b")
+    assert not near_variant("x_beta", "x_b")
+    assert not near_variant("theta", "th")
+
+
+def test_a_one_letter_substitution_in_a_word_subscript_is_a_slip() -> None:
+    from grading.answers.equivalence import near_variant
+
+    assert near_variant("p_dsta", "p_data", function=True)
+    assert not near_variant("p_dsts", "p_data", function=True)  # two letters: another name
+
+
+def test_a_name_the_question_declares_is_never_a_notation_slip() -> None:
+    verdict = check_equivalence(r"\log p_G(x)", r"\log p_g(x)", assumptions={"p_g": "positive"})
+    assert verdict.kind is Kind.NOT_EQUIVALENT
+    assert "did you mean" not in verdict.reason
+
+
+def test_a_density_with_its_parameters_dropped_is_a_slip_for_the_same_application() -> None:
+    verdict = check_equivalence(r"\log p_\theta(x|z) + \log p(z)", r"\log p(x|z) + \log p(z)")
+    assert verdict.kind is Kind.UNDECIDED
+    assert "p — did you mean p_θ?" in verdict.reason
+
+
+def test_a_slip_of_a_density_name_is_compared_with_the_name_it_stands_for() -> None:
+    verdict = check_equivalence(r"\frac{p_{data}(x)}{p_{data}(x) + p_G(x)}",
+                                r"\frac{p_r(x)}{p_r(x) + p_g(x)}")
+    assert verdict.kind is Kind.UNDECIDED
+    assert "the answer is equivalent)" in verdict.reason and "not equivalent" not in verdict.reason
+
+
+def test_a_bare_jsd_compares_the_pair_the_reference_names() -> None:
+    verdict = check_equivalence(r"-\log 4 + 2\,\mathrm{JSD}(p_{data}\|p_g)",
+                                r"-\log 4 + 2\,\mathrm{JSD}")
+    assert verdict.kind is Kind.EQUIVALENT
+
+
+def test_an_answer_that_is_not_an_expression_is_undecided_and_says_so() -> None:
+    x = sp.Symbol("x", real=True)
+    verdict = check_equivalence(x, sp.Eq(x, 1))
+    assert verdict.kind is Kind.UNDECIDED and "not an expression" in verdict.reason
+
+
+def test_only_the_ambiguous_side_is_described_when_readings_disagree(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import grading.answers.parse as parse
+
+    y = sp.Symbol("y", real=True)
+    monkeypatch.setattr(parse, "parse_readings", _two_readings(2 * y, y + 1))
+    answer_side = check_equivalence("2*y", "AMBIGUOUS", isolation="none")
+    assert answer_side.kind is Kind.UNDECIDED
+    assert "the answer with the sum over both terms" in answer_side.reason
+    assert "the reference" not in answer_side.reason
+    reference_side = check_equivalence("AMBIGUOUS", "2*y", isolation="none")
+    assert reference_side.kind is Kind.UNDECIDED
+    assert "the reference with the sum over both terms" in reference_side.reason
+    assert "the answer" not in reference_side.reason.split("disagree:")[1]
+
+
+def test_without_written_out_definitions_indices_are_still_renamed_and_expectations_expanded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing out definitions may fail on an input (the failure is swallowed: it only adds
+    knowledge); the canonical renaming of dummy indices and the expansion of an expectation's
+    integrand must then still happen, and nested sums must keep their indices apart."""
+    import grading.answers.equivalence as equivalence
+    from grading.answers.notation import Expectation
+
+    def fails(*args: Any, **kwargs: Any) -> sp.Basic:
+        raise ValueError("no definitions today")
+
+    monkeypatch.setattr(equivalence, "expand_definitions", fails)
+    j, k = sp.symbols("j k", integer=True)
+    n = sp.Symbol("G", integer=True, positive=True)
+    x, y = sp.IndexedBase("x"), sp.IndexedBase("y")
+    renamed = check_equivalence(sp.Sum(x[j] * y[j], (j, 1, n)), sp.Sum(x[k] * y[k], (k, 1, n)),
+                                isolation="none")
+    assert renamed.kind is Kind.EQUIVALENT and renamed.method == "symbolic"
+    nested = sp.Sum(sp.Product(x[j] * y[k], (k, 1, n)), (j, 1, n))  # (SymPy merges Σ Σ)
+    captured = sp.Sum(sp.Product(x[k] * y[k], (k, 1, n)), (j, 1, n))
+    assert check_equivalence(nested, captured, isolation="none").kind is Kind.NOT_EQUIVALENT
+    q, a, b = sp.Symbol("q", real=True), *sp.symbols("a b", positive=True)
+    total = sp.Sum(x[j], (j, 1, n))  # a sum inside: the symbolic forms are not tried
+    expectation = check_equivalence(Expectation((a + b) * total, q),
+                                    Expectation(a * total + b * total, q), isolation="none")
+    assert expectation.kind is Kind.EQUIVALENT and expectation.method == "symbolic"

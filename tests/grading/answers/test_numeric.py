@@ -176,3 +176,62 @@ def test_a_likelihood_summed_over_the_latent_states_is_not_normalised_over_them(
         == "equivalent"
     assert check_equivalence(bayes, r"\frac{p_\theta(x|z)p(z)}{\sum_{z'}p_\theta(x|z')}"
                              ).kind.value == "not_equivalent"
+
+
+# -- tests that kill mutants (issue 13) --------------------------------------------------------
+
+
+def test_a_disagreement_that_vanishes_at_60_digits_is_a_precision_artefact() -> None:
+    # (1 + w/10^18)^2 - 1 loses 18 of its 30 digits to cancellation: at 30 digits the two
+    # sides differ by ~1e-12 relative, at 60 digits they agree; that is no counterexample
+    result = compare(10**20 * ((1 + X / 10**18) ** 2 - 1), 200 * X + X**2 / 10**16, NS)
+    assert result.agree is not False, result
+
+
+def test_a_reference_defined_on_a_sliver_of_the_domain_is_undecided_not_equivalent() -> None:
+    sliver = sp.sqrt(X - sp.Rational(19, 10))  # real for w > 1.9 only: ~1 point in 40
+    result = compare(sliver, sliver * (sp.cos(X) ** 2 + sp.sin(X) ** 2), NS)
+    assert result.agree is None
+    assert f"only {result.points} of 80 random points" in result.reason
+
+
+def test_a_reference_defined_nowhere_is_undecided_even_for_one_point() -> None:
+    nowhere = sp.sqrt(-1 - X**2)
+    result = compare(nowhere, nowhere * (sp.cos(X) ** 2 + sp.sin(X) ** 2), NS, points=1)
+    assert result.agree is None
+    assert "no point among 80 random points" in result.reason
+
+
+def test_the_note_says_which_side_has_the_decimals() -> None:
+    answer = compare(sp.log(2), sp.Float("0.6932"), NS)
+    assert answer.note == "the answer is a decimal"
+    reference = compare(sp.Float("0.6931") * X, sp.log(2) * X, NS)
+    assert reference.agree is True and reference.note == "the reference has decimals"
+
+
+def test_integrals_and_expectations_equal_for_actual_densities_are_equal_by_instances() -> None:
+    from grading.answers.equivalence import Kind, check_equivalence
+
+    # the integrands differ as written (cos² + sin² is not simplified), so their stand-ins
+    # differ; concrete densities show they are equal (8 agreeing draws: 4 instances × 2)
+    for reference, answer in [
+        (r"\int p(x) \log((\cos x)^2 + (\sin x)^2 + x^2) dx", r"\int p(x) \log(1 + x^2) dx"),
+        (r"\mathbb{E}_{q}[(\cos z)^2 + (\sin z)^2]", "1"),
+        (r"\mathbb{E}_{q}[\exp((\cos z)^2 + (\sin z)^2)]", r"\exp(1)"),  # one expectation
+        (r"\mathrm{KL}(q(z|x)\|p(z)) - \int q(z|x) \log p(z)\,dz",
+         r"\mathrm{KL}(q(z|x)\|p(z)) - \int q(z|x) \log (p(z) ((\cos z)^2 + (\sin z)^2))\,dz"),
+    ]:
+        verdict = check_equivalence(reference, answer)
+        assert verdict.kind is Kind.EQUIVALENT, verdict.reason
+        assert "concrete instances" in verdict.reason
+        assert verdict.method == "numeric (8 random points, 9 digits)"
+
+
+def test_a_divergence_and_the_integrals_of_its_definition_are_not_free_of_each_other() -> None:
+    # KL(q(z)‖p(z)) is ∫ q log q − ∫ q log p: a disagreement of their stand-ins is no
+    # counterexample; concrete densities decide (and catch a wrong factor)
+    kl = read(r"\mathrm{KL}(q(z)\|p(z))")
+    definition = compare(kl, read(r"\int q(z)\log q(z)\,dz - \int q(z) \log p(z)\,dz"), NS)
+    assert definition.agree is True and "concrete instances" in definition.note
+    doubled = compare(kl, read(r"\int q(z)\log q(z)\,dz - 2\int q(z) \log p(z)\,dz"), NS)
+    assert doubled.agree is False

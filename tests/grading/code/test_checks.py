@@ -342,3 +342,104 @@ def test_names_are_found_in_a_fresh_interpreter_when_this_one_cannot_parse(tmp_p
     monkeypatch.setattr(code_session, "_parse_python", broken)
     defined, notes = code_session.locate_functions([student])
     assert set(defined) == {"torch", "log_bernoulli", "THRESHOLD"} and not notes
+
+
+# -- tests that kill mutants (issue 13): the shared helpers, without a sandbox ------------------
+
+
+def _generator_context(call):
+    from types import SimpleNamespace
+
+    spec = SimpleNamespace(arguments=(("x", "data"), ("generator", "generator")))
+    return SimpleNamespace(spec=spec, seed=lambda k: 1000 + k, call=call)
+
+
+def _case(out, ok: bool = True):
+    from grading.code.session import CaseResult
+
+    array = None if out is None else np.asarray(out, dtype=np.float64)
+    info = {} if array is None else {"shape": list(array.shape)}
+    return CaseResult(ok, "" if ok else "RuntimeError: boom", info, array, {})
+
+
+def _returning(*results):
+    return lambda cases, arrays, **options: list(results)
+
+
+def test_the_generator_twins_decide_only_when_both_calls_return_comparable_outputs() -> None:
+    from grading.code.context import respecting_generator, success
+    from grading.code.session import StudentCodeFailed
+
+    passed = success("draws from N(0, 1)")
+
+    def crashes(cases, arrays, **options):
+        raise StudentCodeFailed("the sandbox died")
+
+    assert respecting_generator(_generator_context(crashes), passed, {}, {}) is passed
+    for first, second in [(_case([1.0, 2.0]), _case([1.0, 2.0, 3.0])),  # shapes differ
+                          (_case(None, ok=False), _case([1.0, 2.0])),  # one call raised
+                          (_case([1.0, 2.0]), _case(None))]:  # no tensor returned
+        context = _generator_context(_returning(first, second))
+        assert respecting_generator(context, passed, {}, {}) is passed
+    alike = _generator_context(_returning(_case([1.0, 2.0]), _case([1.0, 2.0])))
+    assert respecting_generator(alike, passed, {}, {}) is passed
+    ignored = _generator_context(_returning(_case([1.0, 2.0]), _case([1.0, 2.5])))
+    assert respecting_generator(ignored, passed, {}, {}).fraction == 0.0
+
+
+def test_feedback_summarises_arrays_longer_than_24_entries() -> None:
+    from grading.code.context import show
+
+    assert "..." not in show(np.arange(24.0))
+    assert "..." in show(np.arange(25.0))
+
+
+def test_a_crash_while_shrinking_ends_the_search_without_running_the_input_again() -> None:
+    from types import SimpleNamespace
+
+    from grading.code.session import StudentCodeFailed
+    from grading.code.vae_checks import _shrink
+
+    calls = []
+
+    def crashes(cases, arrays, **options):
+        calls.append(cases)
+        raise StudentCodeFailed("the sandbox died")
+
+    ctx = SimpleNamespace(spec=spec("log_normal_diag"), call=crashes,
+                          settings=CheckSettings(examples=5, shrink_seconds=5.0))
+    found = _shrink(ctx, input_strategy("log_normal_diag"), "float64")
+    assert found is not None
+    example, verdict = found
+    assert verdict.kind == "error" and "the sandbox died" in verdict.text
+    assert len(calls) == 1  # a crashing student function is not run a second time
+
+
+def test_the_dsm_mistakes_expectations_are_consistent_with_the_loss_s() -> None:
+    """Deterministic: with one noise level σ, each mistake's E_ε[·] is a fixed combination of
+    E‖s‖² and E[s·ε] (E‖ε‖² = 2, exact for Gauss–Hermite), both read off the loss and the
+    wrong-sign variant: E‖s‖² = (loss + sign)/σ² − 2/σ², E[s·ε] = (loss − sign)/(2σ)."""
+    x = _mixture_samples(np.random.default_rng(12), 4)
+    for level in (0.1, 0.3, 1.0):
+        e = _dsm_expectations(x, np.full(4, level))
+        assert e["lambda_sigma"] == pytest.approx(e["loss"] / level, rel=1e-9)
+        assert e["lambda_one"] == pytest.approx(e["loss"] / level**2, rel=1e-9)
+        s2 = (e["loss"] + e["noise_sign"]) / level**2 - 2 / level**2
+        se = (e["loss"] - e["noise_sign"]) / (2 * level)
+        assert e["noise_times"] == pytest.approx(
+            0.5 * level**2 * (s2 + 2 * level * se + 2 * level**2), rel=1e-7)
+        assert e["noise_over_variance"] == pytest.approx(
+            0.5 * level**2 * (s2 + 2 * se / level**2 + 2 / level**4), rel=1e-7)
+
+
+@pytest.mark.slow
+def test_the_langevin_law_spends_a_third_of_its_budget_on_each_of_its_three_tests(
+        session: Session) -> None:
+    from grading.code.context import z_bound
+
+    results = _by_check(check_function(session, spec("langevin_step"), ["bug_ls_drift_sign"]))
+    output = results["langevin_law"].output
+    third = SETTINGS.failure_prob / 3
+    assert f"false-failure probability {third:.3g}" in output  # the KS test
+    assert f"(bound {z_bound(third):.2f})" in output  # residuals against the score
+    assert f"(bound {z_bound(third) / math.sqrt(4000):.3f})" in output  # the correlation
