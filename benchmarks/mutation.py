@@ -176,6 +176,15 @@ ANNOTATED: dict[str, str] = {
     # grading/code/context.py
     "grading/code/context.py::binomial_interval::compare <= → <::p <= 0.0::((p) < (0.0))#1":
         _EQ + "for p = 0 SciPy's binomial ppf and isf are 0 as well: the same (0, 0)",
+    # grading/code/diffusion_checks.py
+    "grading/code/diffusion_checks.py::_check_langevin_step::number::1.0::2.0#1":
+        _OK + "a fixture: the spread of the points a Langevin step is tested at (any works)",
+    "grading/code/diffusion_checks.py::_check_annealed::number::20::21#1":
+        _OK + "another stated seed for the slice directions of the same calibrated test",
+    "grading/code/diffusion_checks.py::_check_annealed::number::19::20#2":
+        _OK + "another stated seed for the reference runs the hint compares with",
+    "grading/code/diffusion_checks.py::_check_annealed::number::20::21#2":
+        _OK + "another stated seed for the hint's two-sample tests",
     # grading/code/vae_checks.py
     "grading/code/vae_checks.py::_check_deterministic::arithmetic + → -::offset + len(group)::"
     "((offset) - (len(group)))#1":
