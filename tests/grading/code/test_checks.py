@@ -443,3 +443,12 @@ def test_the_langevin_law_spends_a_third_of_its_budget_on_each_of_its_three_test
     assert f"false-failure probability {third:.3g}" in output  # the KS test
     assert f"(bound {z_bound(third):.2f})" in output  # residuals against the score
     assert f"(bound {z_bound(third) / math.sqrt(4000):.3f})" in output  # the correlation
+
+
+@pytest.mark.slow
+def test_a_langevin_step_with_a_wrong_drift_is_not_also_blamed_for_its_noise(
+        session: Session) -> None:
+    results = _by_check(check_function(session, spec("langevin_step"), ["bug_ls_drift_sign"]))
+    output = results["langevin_law"].output
+    assert "Likely mistake: the drift has the wrong sign (x − α s)." in output
+    assert "noise" not in output.split("Likely mistake:")[1].split("\n")[0]
