@@ -535,11 +535,16 @@ def _compile(expr: sp.Expr) -> tuple[list, Callable]:
     atoms = sorted(expr.atoms(sp.Derivative), key=str)
     atoms += sorted(expr.atoms(AppliedUndef), key=str)
     atoms += sorted(expr.atoms(sp.Indexed), key=str)
-    atoms += sorted((s for s in expr.free_symbols if isinstance(s, sp.Symbol)
-                     and not any(s in a.free_symbols for a in atoms)), key=str)
     stand_ins = [sp.Dummy() for _ in atoms]
     body = expr.xreplace(dict(zip(atoms, stand_ins)))
-    return atoms, sp.lambdify(stand_ins, body, modules="mpmath", printer=_NO_ORDER)
+    # the symbols left once those are values of their own: x in f(x)·cos x is drawn too
+    taken = set(stand_ins)
+    symbols = sorted((s for s in body.free_symbols if isinstance(s, sp.Symbol)
+                      and s not in taken), key=str)
+    symbol_stand_ins = [sp.Dummy() for _ in symbols]
+    body = body.xreplace(dict(zip(symbols, symbol_stand_ins)))
+    return atoms + symbols, sp.lambdify(stand_ins + symbol_stand_ins, body, modules="mpmath",
+                                        printer=_NO_ORDER)
 
 
 def _mp_value(function: Callable, values: list) -> Any | None:

@@ -279,3 +279,17 @@ def test_a_sum_whose_bound_is_not_a_sampled_size_is_refused_without_an_error():
     k, n = sp.Symbol("k", integer=True), sp.Symbol("n", integer=True)  # n not declared positive
     verification = chain(Step(sp.Sum(k, (k, 1, n)), ""), Step(n * (n + 1) / 2, "Gauss")).verify()
     assert not verification.ok and "could not sample" in verification.first_failure.detail
+
+
+def test_a_symbol_inside_and_outside_an_unknown_function_is_drawn():
+    f = sp.Function("f")
+    u = sp.Symbol("u", real=True)
+    step = chain(Step(f(x) * (sp.cos(x) ** 2 - sp.sin(x) ** 2), ""),
+                 Step(f(x) * sp.cos(2 * x), "double angle")).verify()
+    assert step.ok, step.first_failure
+    wrong = chain(Step(f(x) * (sp.cos(x) ** 2 - sp.sin(x) ** 2), ""),
+                  Step(f(x) * sp.cos(x), "wrong")).verify()
+    assert not wrong.ok and "differ" in wrong.first_failure.detail
+    merged = chain(Step(sp.Integral(f(u) * (sp.cos(u) ** 2 - sp.sin(u) ** 2), (u, 0, 1)), ""),
+                   Step(sp.Integral(f(u) * sp.cos(2 * u), (u, 0, 1)), "double angle"))
+    assert merged.verify().ok  # a verdict, not a NameError
