@@ -212,7 +212,7 @@ def grade_code(directory: str | Path, *, settings: CheckSettings | None = None,
             for result in results:
                 by_name.setdefault(result.function, []).append(result)
             for module, items in loaded.items():
-                load_notes.setdefault(module, [n for n in items])
+                load_notes.setdefault(module, list(items))
     ordered = [r for spec in specs for r in by_name.get(spec.name, [])]
     all_notes = [why, *notes, *(n for module in sorted(load_notes) for n in load_notes[module])]
     if notes:

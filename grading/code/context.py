@@ -42,11 +42,11 @@ class Context:
     def arguments(self, **values: Any) -> list[Any]:
         """The argument specs in the student's order, from values given by meaning (the
         spread as ``scale``); an optional meaning the course's signature lacks is dropped."""
-        from grading.code.spec import SCALES
+        from grading.code.spec import role_meaning
 
         ordered = []
         for name, meaning in self.spec.arguments:
-            key = "scale" if meaning in SCALES else meaning
+            key = role_meaning(meaning)
             if key not in values:
                 raise KeyError(f"the check has no value for {name!r} ({meaning})")
             ordered.append(values[key])
@@ -54,10 +54,10 @@ class Context:
 
     def position(self, meaning: str) -> int:
         """The position of the argument with this meaning in the student's signature."""
-        from grading.code.spec import SCALES
+        from grading.code.spec import role_meaning
 
         for index, (_, has) in enumerate(self.spec.arguments):
-            if has == meaning or (meaning == "scale" and has in SCALES):
+            if role_meaning(has) == meaning:
                 return index
         raise KeyError(meaning)
 

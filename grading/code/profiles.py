@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grading.code.spec import CODE_SPECS, ROLES, SCALES, FunctionSpec, Property
+from grading.code.spec import CODE_SPECS, ROLES, SCALES, FunctionSpec, Property, role_meaning
 
 __all__ = [
     "Profile",
@@ -152,7 +152,7 @@ def _function(entry: Any, index: int) -> FunctionSpec:
         if not _IDENTIFIER.fullmatch(argument) or meaning not in allowed:
             raise ProfileError(f"{where}: argument {argument!r} has meaning {meaning!r}; "
                                f"role {role.name} takes {', '.join(sorted(allowed))}")
-    given = {("scale" if m in SCALES else m) for _, m in pairs}
+    given = {role_meaning(m) for _, m in pairs}
     missing = [m for m in role.meanings if m not in given and m not in role.optional]
     if missing or len(given) != len(pairs):
         raise ProfileError(f"{where}: the arguments must give each of "

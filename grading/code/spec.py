@@ -76,6 +76,7 @@ __all__ = [
     "Role",
     "ROLES",
     "SCALES",
+    "role_meaning",
     "Mistake",
     "CODE_SPECS",
     "spec",
@@ -99,6 +100,11 @@ class Property:
 
 SCALES = ("variance", "log_variance", "standard_deviation")
 """How a course may pass a Gaussian's spread: σ², log σ² or σ (the meaning ``scale``)."""
+
+
+def role_meaning(meaning: str) -> str:
+    """The meaning as a role names it: any parameterisation of the spread is ``scale``."""
+    return "scale" if meaning in SCALES else meaning
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,7 @@ class FunctionSpec:
     def argument(self, meaning: str) -> str:
         """The student's name of the argument with this meaning (``scale``: any of SCALES)."""
         for name, has in self.arguments:
-            if has == meaning or (meaning == "scale" and has in SCALES):
+            if role_meaning(has) == meaning:
                 return name
         return meaning
 

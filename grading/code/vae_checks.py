@@ -46,7 +46,7 @@ from grading.code.context import (Context, Outcome, binomial_interval, expectati
                                   lent_arguments, output_of, respecting_generator, show,
                                   show_inputs, success, z_bound)
 from grading.code.session import CaseResult, StudentCodeFailed
-from grading.code.spec import (SCALES, FunctionSpec, from_scale, input_strategy,
+from grading.code.spec import (FunctionSpec, from_scale, input_strategy, role_meaning,
                                mistakes, references, to_scale)
 
 # --------------------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def _student_arrays(spec: FunctionSpec, example: Mapping[str, np.ndarray],
     (the spread in its parameterisation), rounded to ``dtype``."""
     arrays = {}
     for name, meaning in spec.arguments:
-        key = "scale" if meaning in SCALES else meaning
+        key = role_meaning(meaning)
         value = example[_CANONICAL[spec.check][key]]
         if key == "scale":
             value = to_scale(meaning, value)
@@ -110,7 +110,7 @@ def _effective(spec: FunctionSpec, example: Mapping[str, np.ndarray],
     given = _student_arrays(spec, example, dtype)
     effective = {}
     for name, meaning in spec.arguments:
-        key = "scale" if meaning in SCALES else meaning
+        key = role_meaning(meaning)
         value = given[name] if key != "scale" else from_scale(meaning, given[name])
         effective[_CANONICAL[spec.check][key]] = value
     return effective
@@ -834,7 +834,7 @@ def _lent_reference(sibling: FunctionSpec) -> Any:
         if args:
             arrays = {f"a{i}": a for i, a in enumerate(args)}
         given = dict(zip(names, lent_arguments(arrays, names)))
-        by_meaning = {("scale" if m in SCALES else m): np.asarray(given[n], dtype=np.float64)
+        by_meaning = {role_meaning(m): np.asarray(given[n], dtype=np.float64)
                       for n, m in sibling.arguments}
         r = references()
         if sibling.check == "log_normal_diag":
@@ -850,12 +850,13 @@ def _lent_reference(sibling: FunctionSpec) -> Any:
     return lent
 
 
-def _elbo_sample_terms(f: Mapping[str, np.ndarray], dtype: str) -> dict[str, np.ndarray]:
+def _elbo_sample_terms(f: Mapping[str, np.ndarray], dtype: str,
+                       scale: str) -> dict[str, np.ndarray]:
     """log p(x|z), log p(z) and log q(z|x) per example, on the arrays as the student gets
-    them (rounded to ``dtype``)."""
+    them (rounded to ``dtype``; the spread in the course's parameterisation ``scale``)."""
     r = references()
     rounded = {k: np.asarray(v, dtype=dtype).astype(np.float64) for k, v in f.items()}
-    logvar = np.log(np.exp(rounded["logvar"]))  # the spread as rounded
+    logvar = from_scale(scale, rounded["scale"])  # the spread the student really receives
     return {"likelihood": r.log_bernoulli(rounded["x"], rounded["p"]),
             "prior": r.log_normal_diag(rounded["z"], 0 * rounded["z"], 0 * rounded["z"]),
             "posterior": r.log_normal_diag(rounded["z"], rounded["mu"], logvar),
@@ -906,7 +907,7 @@ def _check_elbo_of_sample(ctx: Context) -> dict[str, Outcome]:
                 + (" (one value per example: average over the batch)" if case.shape == (B,)
                    else ""))
             break
-        terms = _elbo_sample_terms(f, dtype)
+        terms = _elbo_sample_terms(f, dtype, spec.scale)
         lp, lpz, lq = terms["likelihood"], terms["prior"], terms["posterior"]
         expected = sign * float(np.mean(lp + lpz - lq))
         tolerance = rtol * float(np.mean(np.abs(lp) + np.abs(lpz) + np.abs(lq))) + 1e-12
