@@ -452,3 +452,39 @@ def test_a_langevin_step_with_a_wrong_drift_is_not_also_blamed_for_its_noise(
     output = results["langevin_law"].output
     assert "Likely mistake: the drift has the wrong sign (x − α s)." in output
     assert "noise" not in output.split("Likely mistake:")[1].split("\n")[0]
+
+
+@pytest.mark.slow
+def test_an_elbo_of_a_sample_declared_a_loss_is_graded_as_minus_the_elbo(tmp_path: Path) -> None:
+    """The built-in cs446-vae profile declares its elbo_loss an objective; a staff-written
+    profile may declare it a loss (−ELBO): then the negated ELBO earns the points and the
+    ELBO itself is named as the sign mistake."""
+    from grading.code.profiles import load_profile, resolve
+
+    here = Path(__file__).parent
+    text = (here.parents[2] / "grading/code/profiles/cs446-vae.toml").read_text()
+    assert text.count('sign = "objective"') == 1
+    written = tmp_path / "as-a-loss.toml"
+    written.write_text(text.replace('name = "cs446-vae"', 'name = "as-a-loss"')
+                       .replace('sign = "objective"', 'sign = "loss"'))
+    profile = load_profile(written)
+    elbo = next(f for f in profile.functions if f.name == "elbo_loss")
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for name in ("correct_float32.py", "bug_elbo_negated.py"):
+        shutil.copy(here / "cs446_vae" / name, folder / name)
+    files = submission_files(folder)
+    located = locate_functions(files)[0]
+    with Session(files, SETTINGS) as session:
+        session.start()
+        graded = {}
+        for module in ("correct_float32", "bug_elbo_negated"):
+            name, _ = resolve(elbo, {k: [m for m in v if m == module]
+                                     for k, v in located.items() if module in v})
+            results = check_function(session, elbo, [module], SETTINGS, function=name,
+                                     siblings=profile.functions)
+            graded[module] = {p.check: r for p, r in zip(elbo.properties, results)}
+    negated, plain = graded["bug_elbo_negated"], graded["correct_float32"]
+    assert all(r.score == r.max_score for r in negated.values()), negated
+    assert plain["elbo_value"].score == 0
+    assert "returns the ELBO itself; the loss to minimise is −ELBO" in plain["elbo_value"].output
