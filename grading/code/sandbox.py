@@ -111,6 +111,7 @@ __all__ = [
     "Sandbox",
     "SandboxError",
     "SandboxTimeout",
+    "RequestNotDelivered",
     "SandboxDied",
     "ProtocolError",
     "encode_frame",
@@ -164,6 +165,12 @@ class SandboxTimeout(SandboxError):
 
 class SandboxDied(SandboxError):
     """The process ended (crash, exit, CPU limit, killed) while a request was pending."""
+
+
+class RequestNotDelivered(SandboxDied):
+    """The process was gone before it had read the whole request: nothing of the request ran
+    (the runner reads a whole frame before it acts), so the request may be sent again to a
+    fresh process."""
 
 
 class ProtocolError(SandboxError):
@@ -1042,14 +1049,17 @@ class Sandbox:
         """Send a request; answer callbacks until the reply arrives or the deadline passes."""
         with self._lock:
             if not self.alive:
-                raise SandboxDied(self._death_reason("before the request"))
+                raise RequestNotDelivered(self._death_reason("before the request"))
             self._budget = self.limits.call_seconds if timeout is None else timeout
             deadline = time.monotonic() + self._budget
             try:
                 self._output_mark = os.fstat(self._stderr.fileno()).st_size
             except (OSError, AttributeError, ValueError):
                 self._output_mark = 0
-            self._write(encode_frame(header, arrays), deadline)
+            try:
+                self._write(encode_frame(header, arrays), deadline)
+            except SandboxDied as died:
+                raise RequestNotDelivered(died.reason) from None
             served = 0
             while True:
                 reply_header, payload = self._read_frame(deadline, "request")

@@ -334,10 +334,21 @@ class Session:
                  **options: Any) -> Any:
         """The sandbox's reply to ``header``; :class:`StudentCodeFailed` (the sandbox closed)
         if the process fails or sends something the sandbox cannot even decode."""
-        from grading.code.sandbox import ProtocolError
+        from grading.code.sandbox import ProtocolError, RequestNotDelivered
 
         try:
-            return self.sandbox.request(header, arrays, **options)
+            try:
+                return self.sandbox.request(header, arrays, **options)
+            except RequestNotDelivered:
+                if header.get("op") != "call":
+                    raise
+                # the process ended after its last reply (e.g. the previous call exited it)
+                # and before it read this request: nothing of this call ran, so it goes to a
+                # fresh process once, rather than failing a function that never started
+                self.close()
+                self.restarts += 1
+                self.start()
+                return self.sandbox.request(header, arrays, **options)
         except ProtocolError as error:
             raise self._malformed(error.reason) from None
         except SandboxError as error:

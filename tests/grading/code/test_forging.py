@@ -478,3 +478,52 @@ def test_the_global_read_check_notices_a_nested_global_read() -> None:
         return inner
 
     assert _global_reads(factory) == {"len", "runner"}
+
+
+# --------------------------------------------------------------------------------------------
+# a process that ends after its reply (as the forging files above do) must not fail the next,
+# honest call: the race between the exit and the next request, made certain
+
+
+@pytest.fixture()
+def honest_session(tmp_path: Path) -> Iterator[Session]:
+    folder = tmp_path / "honest_only"
+    _write_module(folder, "honest", "import torch\n\ndef _attack():\n    pass\n",
+                  REPARAMETERIZED)
+    with Session(submission_files(folder), SETTINGS) as session:
+        yield session
+
+
+def _ended_but_seen_alive(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """End the session's process and make it look alive (the moment between its exit and the
+    reaping that a busy machine stretches): the next request meets a closed pipe."""
+    from grading.code.sandbox import Sandbox
+
+    session.start()
+    session.sandbox._kill()  # the runner, its namespace and its cgroup
+    monkeypatch.setattr(Sandbox, "alive", property(lambda self: True))
+
+
+@pytest.mark.slow
+def test_a_process_that_ended_after_its_last_reply_does_not_fail_the_next_call(
+        honest_session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    _ended_but_seen_alive(honest_session, monkeypatch)
+    _assert_full_points(check_function(honest_session, spec("sample_normal"), ["honest"]))
+    assert honest_session.restarts >= 1
+
+
+@pytest.mark.slow
+def test_a_process_that_keeps_dying_before_reading_a_request_fails_the_call_once(
+        honest_session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grading.code.sandbox import Sandbox
+
+    _ended_but_seen_alive(honest_session, monkeypatch)
+    started = Sandbox.start
+
+    def start_and_end(self: Sandbox) -> None:  # every fresh process ends before the request
+        started(self)
+        self._kill()
+
+    monkeypatch.setattr(Sandbox, "start", start_and_end)
+    with pytest.raises(StudentCodeFailed):
+        honest_session.call(["honest"], "sample_normal", [], {})
