@@ -32,7 +32,7 @@ from typing import Any
 from grading.isolation import run_isolated
 from grading.key.registry import Answer, Result, Status, grade, questions
 
-__all__ = ["AnswersError", "MAX_BYTES", "Report", "grade_answers", "grade_file", "key_lines",
+__all__ = ["AnswersError", "MAX_BYTES", "Report", "WRITEUP_SUFFIXES", "grade_answers", "grade_file", "key_lines",
            "locate", "parse_answers", "read_answers", "read_answers_text"]
 
 
@@ -260,6 +260,8 @@ class Report:
     unknown: tuple[str, ...] = ()
     source: str = ""
     lines: Mapping[str, int] = field(default_factory=dict)
+    extractions: Mapping[str, Any] = field(default_factory=dict)  # part → what a write-up gave
+    notes: tuple[str, ...] = ()  # how a write-up was read (macros, noise left out)
 
     @property
     def automatic(self) -> tuple[Result, ...]:
@@ -304,39 +306,89 @@ class Report:
                 f"automatically ({_num(self.total_points)} in all); {manual}")
 
     def table(self, width: int = 100) -> str:
-        """A per-part table with points and feedback, then the totals."""
+        """A per-part table with points and feedback (wrapped, never cut), then the totals.
+        For a write-up, each part first shows what was read and from which lines."""
         rows = [("part", "result", "points", "feedback")]
         for r in self.results:
             points = f"–/{_num(r.max_points)}" if not r.automatic else \
                 f"{_num(r.points)}/{_num(r.max_points)}"
             feedback = r.feedback
-            if r.detail and r.status not in (Status.CORRECT, Status.MANUAL):
+            if r.detail and r.status not in (Status.CORRECT, Status.MANUAL) and \
+                    r.detail not in feedback:
                 feedback += f" [{r.detail}]"
             rows.append((r.part, r.status.value, points, feedback))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        room = max(20, width - sum(widths) - 6)
+        indent = sum(widths) + 4
+        room = max(30, width - indent)
         out = []
-        for row in rows:
+        for row, result in zip(rows, (None, *self.results)):
             text = " ".join(cell.ljust(w) for cell, w in zip(row[:3], widths))
-            feedback = " ".join(row[3].split())
-            out.append(f"{text}  {feedback[:room - 1] + '…' if len(feedback) > room else feedback}")
+            extraction = self.extractions.get(result.part) if result is not None else None
+            if extraction is not None:
+                for line in _wrap(_extraction_text(extraction), width - 2):
+                    out.append(f"  {line}")
+            lines = _wrap(" ".join(row[3].split()), room) or [""]
+            out.append(f"{text}  {lines[0]}".rstrip())
+            out += [" " * indent + line for line in lines[1:]]
         out.insert(1, "-" * min(width, len(out[0]) + 10))
         for part in self.unknown[:MAX_LISTED]:
             out.append(f"(ignored: {part[:40]!r} is not a part of the key)")
         if len(self.unknown) > MAX_LISTED:
             out.append(f"(ignored: {len(self.unknown) - MAX_LISTED} more ids that are not parts "
                        "of the key)")
-        out.append(self.summary())
+        for note in self.notes:
+            out += _wrap(f"(reading: {note})", width)
+        out.append(self.summary())  # one line: scripts grep it
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "score": self.score, "max_score": self.max_score,
+        parts = []
+        for r in self.results:
+            entry = r.to_dict()
+            if r.part in self.extractions:
+                entry["extraction"] = self.extractions[r.part].to_dict()
+            parts.append(entry)
+        data = {"source": self.source, "score": self.score, "max_score": self.max_score,
                 "pending_points": self.pending_points, "total_points": self.total_points,
-                "parts": [r.to_dict() for r in self.results], "unknown": list(self.unknown)}
+                "parts": parts, "unknown": list(self.unknown)}
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
 
 
 def _num(value: float) -> str:
     return f"{value:g}"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` wrapped at spaces to ``width`` columns (a longer word gets a line of its own)."""
+    import textwrap
+
+    return textwrap.wrap(text, max(20, width), break_long_words=False, break_on_hyphens=False)
+
+
+def _extraction_text(extraction: Any) -> str:
+    """One part's extraction in words: what was read, from which lines, how; or why not."""
+    where = ""
+    if extraction.lines:
+        first, last = extraction.lines
+        where = f"line {first}" if first == last else f"lines {first}–{last}"
+    answer = extraction.answer
+    if isinstance(answer, list):
+        shown = " ⏎ ".join(answer)
+    else:
+        shown = answer or ""
+    if len(shown) > 300:
+        shown = shown[:297] + "..."
+    if extraction.status == "read":
+        return f"read from {where} ({extraction.how}): {shown}"
+    if extraction.status == "manual":
+        return f"for a person: {where or 'no text'} ({extraction.how})"
+    if extraction.status == "empty":
+        return f"empty ({extraction.how}): {extraction.reason}"
+    candidates = "; candidates: " + " | ".join(extraction.candidates) \
+        if extraction.candidates else ""
+    return f"{extraction.status}{' at ' + where if where else ''}: {extraction.reason}{candidates}"
 
 
 def grade_answers(answers: Mapping[str, Answer], *, source: str = "",
@@ -349,9 +401,18 @@ def grade_answers(answers: Mapping[str, Answer], *, source: str = "",
     return Report(results, unknown, source, dict(lines or {}))
 
 
+WRITEUP_SUFFIXES = (".tex", ".md", ".markdown", ".txt")
+
+
 def grade_file(path: str | Path) -> Report:
-    """Grade a TOML answers file (raises :class:`AnswersError` if it cannot be read)."""
+    """Grade an answers file: TOML, or a whole write-up (``.tex``, ``.md``, ``.markdown``,
+    ``.txt``: :func:`grading.writeup.grade.grade_writeup`). Raises :class:`AnswersError` if it
+    cannot be read."""
     path = Path(path)
+    if path.name.lower().endswith(WRITEUP_SUFFIXES):
+        from grading.writeup.grade import grade_writeup
+
+        return grade_writeup(path)
     text = read_answers_text(path)
     answers = parse_answers(text, str(path))
     where = key_lines(text)

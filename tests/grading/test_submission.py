@@ -93,3 +93,13 @@ def test_a_missing_file_is_a_clear_error(tmp_path):
 def test_locate_finds_quoted_and_bare_keys_only_at_the_start_of_a_line():
     text = "# 1.h = x\n'1.h' = 'y'\n\"1.a\" = 'z'\n"
     assert locate(text, "1.h") == 2 and locate(text, "1.a") == 3 and locate(text, "1.b") is None
+
+
+def test_long_feedback_wraps_in_the_table_and_is_never_cut(partial):
+    table = partial.table(width=80)
+    assert "…" not in table
+    for result in partial.results:
+        for word in result.feedback.split():
+            assert word in table, (result.part, word)
+    rows = [line for line in table.splitlines()[:-1] if not line.startswith("(ignored")]
+    assert all(len(line) <= 80 or " " not in line.strip() for line in rows)
