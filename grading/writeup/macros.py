@@ -179,7 +179,7 @@ def _read_one(macros: Macros, number: int, text: str) -> int:
         return 0
     if (match := _NEWCOMMAND.match(text)) is not None:
         name = match.group(1) or match.group(2)
-        if match.group(4):
+        if match.group(5):
             macros.refused.append(f"line {number}: \\{name} has an optional argument; such "
                                   "macros are not expanded")
             macros.definition_lines.add(number)
@@ -190,7 +190,7 @@ def _read_one(macros: Macros, number: int, text: str) -> int:
                                   "on its line; write it on one line")
             macros.definition_lines.add(number)
             return 0
-        count = int(match.group(3)) if match.group(3) else 0
+        count = int(match.group(4)) if match.group(4) else 0
         if text.startswith("\\providecommand") and name in macros.defined:
             return end
         macros.defined[name] = Macro(name, count, body, number)
