@@ -46,9 +46,9 @@ _DROP = re.compile(r"\\(?:tag\*?\s*\{[^{}]*\}|label\s*\{[^{}]*\}|nonumber\b|nota
 _LEADING_RELATION = re.compile(r"^\s*(?:=|\\geq?\b|\\leq?\b|\\geqslant\b|\\leqslant\b|≥|≤|>=|<=|"
                                r"\\approx\b)\s*")
 _FORMULA_LINE = re.compile(r"(?:=|\\geq?|\\leq?|>=|<=|≥|≤|\\implies|\\Rightarrow|=>)")
-_HEDGE = re.compile(r"\b(?:actually|alternatively|instead|correction|corrected|wait|"
-                    r"on second thought|i think|not sure|either|or(?!\s+equivalently))\b",
-                    re.IGNORECASE)
+_HEDGE = re.compile(r"\b(?:actually|alternatively|correction|corrected|on second thought|"
+                    r"i(?: am|'m) not sure|not sure)\b|^\W*(?:or|instead|wait|i think)\b(?!\s+"
+                    r"(?:equivalently|of))", re.IGNORECASE)
 _ANSWER_LINE = re.compile(r"^\W*(?:final\s+)?(?:answer|ans|solution)\s*[:.]", re.IGNORECASE)
 _EMPTY = re.compile(r"^\W*(?:skip(?:ped)?|n/?a|not\s+attempted|did\s+not\s+(?:attempt|answer|"
                     r"finish)|no\s+answer|todo|tbd|-+|\?+)\W*$", re.IGNORECASE)
@@ -292,7 +292,10 @@ def extract(segment: Segment | None, part: str, kind: str, file_format: str) -> 
         return Extraction(part, "empty", None, None, span, how,
                           reason="the part is marked but has no answer")
     found = blocks(segment.lines, plain_text=file_format == "text")
-    if kind in ("choice", "yes/no", "number"):
+    doubt = _two_candidates(part, found, how)
+    if doubt is not None:
+        extraction = doubt
+    elif kind in ("choice", "yes/no", "number"):
         extraction = _prose(part, segment, found, how)
     elif kind == "derivation":
         extraction = _derivation(part, found, how)
@@ -374,21 +377,28 @@ def _unsure_between(part: str, first: Row, second: Row, how: str, why: str) -> E
                       candidates=[first.text, second.text])
 
 
-def _final(part: str, found: list[Block], how: str) -> Extraction:
-    """One final expression: boxed, else the last display row, else the only inline one."""
+def _two_candidates(part: str, found: list[Block], how: str) -> Extraction | None:
+    """Unsure when the part gives two final answers: two different boxed ones, or two
+    displayed ones with a change of mind written between them (any kind of part)."""
     boxed = _boxed(found)
     distinct = {re.sub(r"\s+", "", row.text): row for row in boxed}
     if len(distinct) > 1:
         first, second = list(distinct.values())[:2]
         return _unsure_between(part, first, second, how, "two different boxed answers")
+    candidates = _change_of_mind(found)
+    if candidates is not None and not boxed:
+        return _unsure_between(part, *candidates, how, "two final answers with a change of "
+                               "mind between them")
+    return None
+
+
+def _final(part: str, found: list[Block], how: str) -> Extraction:
+    """One final expression: boxed, else the last display row, else the only inline one."""
+    boxed = _boxed(found)
     if boxed:
         row = boxed[-1]
         return Extraction(part, "read", _strip_relation(row.text), (row.line, row.line),
                           how=how + f"; the boxed expression (line {row.line})")
-    candidates = _change_of_mind(found)
-    if candidates is not None:
-        return _unsure_between(part, *candidates, how, "two final answers with a change of "
-                               "mind between them")
     rows = _display_rows(found)
     if rows:
         row = rows[-1]
@@ -427,15 +437,6 @@ def _strip_relation(text: str) -> str:
 
 def _derivation(part: str, found: list[Block], how: str) -> Extraction:
     """Every display row in order; one row alone is a final answer."""
-    boxed = _boxed(found)
-    distinct = {re.sub(r"\s+", "", row.text): row for row in boxed}
-    if len(distinct) > 1:
-        first, second = list(distinct.values())[:2]
-        return _unsure_between(part, first, second, how, "two different boxed answers")
-    candidates = _change_of_mind(found)
-    if candidates is not None:
-        return _unsure_between(part, *candidates, how, "two final answers with a change of "
-                               "mind between them")
     rows = _display_rows(found)
     if not rows:
         return _final(part, found, how)

@@ -74,8 +74,11 @@ def test_two_final_answers_with_a_change_of_mind_between_them_are_unsure(hedge):
         assert "change of mind" in extraction.reason
 
 
-def test_steps_with_plain_words_between_them_are_one_derivation():  # the twin
-    text = "$$ K = \\int q \\log\\frac{q}{p} $$\nthen expanding the square\n$$ K = \\frac{a}{2} $$"
+@pytest.mark.parametrize("words", ["then expanding the square", "the second term is the KL, or "
+                                   "relative entropy", "or equivalently", "instead of "
+                                   "sampling we integrate", "I think of it as a mean"])
+def test_steps_with_plain_words_between_them_are_one_derivation(words):  # the twin
+    text = f"$$ K = \\int q \\log\\frac{{q}}{{p}} $$\n{words}\n$$ K = \\frac{{a}}{{2}} $$"
     extraction = _extract(text, "derivation")
     assert extraction.status == "read" and len(extraction.answer) == 2
 
