@@ -975,6 +975,9 @@ def _choose(q: Question, answer: Answer) -> Result:
         answer = tidy(answer) if isinstance(answer, str) else [tidy(item) for item in answer]
     except ParseError as error:
         return Result(q.id, Status.UNPARSABLE, 0.0, q.points, str(error))
+    groups = _numbered_groups(answer) if isinstance(answer, str) else None
+    if groups is not None:
+        return _choose_numbered(q, groups)
     if isinstance(answer, str):
         items = [answer] if q.select == 1 else \
             [item for item in _SEPARATORS.split(answer) if item.strip()]
@@ -988,6 +991,72 @@ def _choose(q: Question, answer: Answer) -> Result:
             return Result(q.id, status, 0.0, q.points, problem, item.strip())
         if option not in chosen:
             chosen.append(option)
+    return _score_choice(q, chosen)
+
+
+_MARK = re.compile(r"(?:\\boxed\s*\{\s*)?(?<![\w\\])(?:option\s*)?"
+                   r"\(\s*(\d{1,3})\s*\)", re.IGNORECASE)
+_NEGATED = re.compile(r"(?:\bnot|\brather than|\binstead of|\bunlike)\s*(?:option\s*)?$",
+                      re.IGNORECASE)
+_FILLER = re.compile(r"^[\s,;:.\-–}$]*(?:and|&|or|both|as well as)?[\s,;:.\-–}$]*$", re.IGNORECASE)
+
+
+def _numbered_groups(answer: str) -> list[tuple[list[str], str, list[str]]] | None:
+    """An answer that starts with an option number, ``(1) and (2): ...`` or ``(1) KL ≥ 0,
+    with equality iff p = q; (2) ...``, as groups: the numbers, the words that follow them
+    (which describe those numbers and no other), and the numbers written after a negation
+    (``(3), not (1)``: named, not chosen). None when the answer does not start with one."""
+    marks = list(_MARK.finditer(answer))
+    if not marks or answer[:marks[0].start()].strip(" \t\n$*:"):
+        return None
+    groups: list[tuple[list[str], str, list[str]]] = []
+    numbers: list[str] = []
+    negated: list[str] = []
+    for index, mark in enumerate(marks):
+        end = marks[index + 1].start() if index + 1 < len(marks) else len(answer)
+        words = answer[mark.end():end]
+        before = answer[marks[index - 1].end():mark.start()] if index else ""
+        if _NEGATED.search(before.rstrip(" \t$")):
+            negated.append(mark.group(1))
+        else:
+            numbers.append(mark.group(1))
+        if _FILLER.match(words) and index + 1 < len(marks):
+            continue  # "(1) and (2): ...": the words after the last number describe all
+        groups.append((numbers, words, negated))
+        numbers, negated = [], []
+    return groups
+
+
+def _choose_numbered(q: Question, groups: list[tuple[list[str], str, list[str]]]) -> Result:
+    """Options chosen by number; the words after the numbers may name only those options."""
+    by_label = {o.label: o for o in q.options}
+    chosen: list[Option] = []
+    for numbers, words, negated in groups:
+        for number in numbers + negated:
+            if number not in by_label:
+                return Result(q.id, Status.UNPARSABLE, 0.0, q.points,
+                              f"there is no option ({number})", f"({number})")
+        named = []
+        for piece in _SEPARATORS.split(words):
+            option = (_option_by_expression(q, piece) or _option_by_words(q, piece)) \
+                if piece.strip(" .,;:$") else None
+            if option is not None and option.label not in negated:
+                named.append(option)
+        stray = [o for o in named if o.label not in numbers]
+        if numbers and stray:
+            first = by_label[numbers[0]]
+            return Result(q.id, Status.INCORRECT, 0.0, q.points,
+                          f"option ({first.label}) is {first.text}, but the answer writes "
+                          f"{stray[0].text}, which is option ({stray[0].label}): the two do not "
+                          "match", f"({first.label})")
+        for number in numbers:
+            if by_label[number] not in chosen:
+                chosen.append(by_label[number])
+    return _score_choice(q, chosen)
+
+
+def _score_choice(q: Question, chosen: list[Option]) -> Result:
+    """The points of the chosen options (see :func:`check_choice`)."""
     labels = ", ".join(f"({o.label})" for o in chosen)
     right = [o for o in chosen if o.correct]
     wrong = [o for o in chosen if not o.correct]

@@ -804,6 +804,9 @@ class _Builder:
         return strip(expr)
 
     def implication(self, line: Line) -> None:
+        if len(line.sides) == 2 and line.relations[-1] in _ORDER and not line.constraint:
+            self.summary(line)
+            return
         if len(line.sides) != 2:
             raise _LineError(line.number, "after ⇒ write one equation: U = E")
         unknown = self.meaning(self.parse(line.sides[0], line.number), line.number)
@@ -830,8 +833,46 @@ class _Builder:
                   line.number)
         self.remember(unknown, value)
 
+    def summary(self, line: Line) -> None:
+        """``⇒ A ≥ B`` after a chain: what the chain proved, restated — A must be the chain's
+        start, B its end, and the relation one the chain's relations imply."""
+        if self.chain is None or self.first is None or not self.relations:
+            raise _LineError(line.number, "⇒ needs a chain of steps before it")
+        stated = line.relations[-1]
+        proved = _composed(self.relations)
+        if proved is None or stated not in _IMPLIED[proved]:
+            shown = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(proved or "", "")
+            raise _LineError(line.number, f"the steps before it do not show this relation "
+                                          f"({'they show ' + shown if shown else 'they mix ≥ and ≤'})")
+        left, right = (self.meaning(self.parse(side, line.number), line.number)
+                       for side in line.sides)
+        end = self.chain
+        self.restate(self.first, "the start of the chain")
+        self.step(left, line.reason or "the left side is the start of the chain", "=",
+                  line.number)
+        self.restate(end, "the end of the chain")
+        self.step(right, line.reason or "the right side is the end of the chain", "=",
+                  line.number)
+
     def remember(self, unknown: sp.Basic, value: sp.Basic) -> None:
         self.solved[unknown] = value
+
+
+_ORDER = (">=", "<=", ">", "<")
+_IMPLIED = {"=": {"=", ">=", "<="}, ">=": {">="}, "<=": {"<="}, ">": {">", ">="},
+            "<": {"<", "<="}}
+
+
+def _composed(relations: Sequence[str]) -> str | None:
+    """The relation between a chain's start and end (None: it mixes ≥ and ≤)."""
+    kinds = set(relations) - {"=", "def", "holds"}
+    if not kinds:
+        return "="
+    if kinds <= {">=", ">"}:
+        return ">" if ">" in kinds else ">="
+    if kinds <= {"<=", "<"}:
+        return "<" if "<" in kinds else "<="
+    return None
 
 
 class _LineError(Exception):

@@ -262,6 +262,36 @@ def test_two_true_properties_earn_full_points_and_a_false_one_cancels_a_true_one
     assert grade("1.d", "(2), (6)").points == 0  # (6): KL can be negative
 
 
+@pytest.mark.parametrize("answer", [
+    "(1) and (2): KL is non-negative, and it is not symmetric.",
+    "(1) $KL(p\\|q) \\geq 0$, with equality iff $p = q$; (2) KL is not symmetric.",
+    "(1) KL is non-negative (Gibbs' inequality), (2) it is not symmetric in general",
+    "(2) and (1)", "(1) & (2)", "Option (1) and option (2).",
+])
+def test_option_numbers_followed_by_words_that_describe_them_are_read_as_those_options(answer):
+    result = grade("1.d", answer)
+    assert result.status is Status.CORRECT and result.points == 3.5, result.feedback
+
+
+@pytest.mark.parametrize("answer", [
+    "(1) and (2): KL is non-negative, and it is convex.",
+    "(1) KL is not symmetric; (2) KL is non-negative",
+])
+def test_words_after_option_numbers_that_name_another_option_are_a_mismatch(answer):
+    result = grade("1.d", answer)  # the twin: the words must still agree with the numbers
+    assert result.status is Status.INCORRECT and "do not match" in result.feedback
+
+
+@pytest.mark.parametrize(("answer", "status"), [
+    ("(3) $p_\\theta(z|x)$, not (1) $p(z)$", Status.CORRECT),
+    ("$\\boxed{(3)}$, the true posterior.", Status.CORRECT),
+    ("(1) $p(z)$, not (3)", Status.INCORRECT),
+    ("(3) and (4)", Status.INCORRECT),
+])
+def test_a_negated_option_is_named_but_not_chosen(answer, status):
+    assert grade("1.j", answer).status is status
+
+
 def test_a_choice_question_needs_a_correct_option():
     with pytest.raises(AnswerKeyError):
         Question("9.c", 1, "?", "choice", options=(Option("1", "a"),))

@@ -255,3 +255,27 @@ def test_1i_accepts_either_sign_convention_of_the_multiplier():
         r"q^*(z) = \frac{p_\theta(x|z)\,p(z)}{\sum_k p_\theta(x|k)\,p(k)} = p_\theta(z|x)",
     ]
     assert grade("1.i", other).status is Status.CORRECT, grade("1.i", other).feedback
+
+
+# -- "⇒ A ≥ B": the chain's conclusion restated (found in write-ups, issue 14) -----------------
+
+_CONCLUSION = r"\log p_\theta(x) \geq \mathbb{E}_{q_\phi(z|x)}[\log p_\theta(x|z)] " \
+              r"- \mathrm{KL}(q_\phi(z|x)\|p(z))"
+
+
+@pytest.mark.parametrize("arrow", [r"\implies", r"\Rightarrow", r"\therefore", r"\Longrightarrow"])
+def test_a_chain_ending_in_its_conclusion_restated_after_an_arrow_verifies(arrow):
+    result = grade("1.c", [*JENSEN, f"{arrow} {_CONCLUSION}"])
+    assert result.status is Status.CORRECT, result.feedback
+
+
+def test_a_restated_conclusion_with_the_wrong_relation_is_not_accepted():
+    result = grade("1.c", [*JENSEN, r"\implies " + _CONCLUSION.replace(r"\geq", r"\leq")])
+    assert result.status is not Status.CORRECT and "line" in result.feedback
+    assert "do not show this relation" in result.feedback
+
+
+def test_a_restated_conclusion_with_a_wrong_side_is_caught():
+    result = grade("1.c", [*JENSEN, r"\implies " + _CONCLUSION.replace("- \\mathrm{KL}",
+                                                                         "+ \\mathrm{KL}")])
+    assert result.status is not Status.CORRECT and result.points < 3.5
