@@ -560,6 +560,19 @@ def _split_top_level(text: str) -> tuple[list[str], list[str]]:
 
 MAX_LINES = 200
 
+# a whole side that is a starred name, applied to variables only: ``D*(x)``, ``q*(z|x)``, ``p*``
+_STARRED = re.compile(r"^\s*((?:\\[A-Za-z]+|[A-Za-z])(?:_\{?\\?[A-Za-z0-9]+\}?)?)\s*\*\s*"
+                      r"(\(\s*[A-Za-z](?:\s*[|,]\s*[A-Za-z])*\s*\))?\s*$")
+
+
+def _starred(side: str) -> str:
+    """``D*(x)`` (plain text for the optimum D^*(x)) as ``D^{*}(x)``; any other side as written.
+    Only a whole side of this shape: ``sigma*(x - mu)`` stays a product."""
+    match = _STARRED.match(side)
+    if match is None:
+        return side
+    return f"{match.group(1)}^{{*}}{match.group(2) or ''}"
+
 
 def split_lines(answer: Answer) -> list[Line]:
     """The lines of an answer (a list, or one string with newlines), parsed into sides.
@@ -585,6 +598,7 @@ def split_lines(answer: Answer) -> list[Line]:
             body = body[end:]
             operand = not colon
         sides, relations = _split_top_level(body)
+        sides = [_starred(side) for side in sides]
         if "implies" in relations:
             cut = relations.index("implies")
             before = sides[:cut + 1]

@@ -279,3 +279,17 @@ def test_a_restated_conclusion_with_a_wrong_side_is_caught():
     result = grade("1.c", [*JENSEN, r"\implies " + _CONCLUSION.replace("- \\mathrm{KL}",
                                                                          "+ \\mathrm{KL}")])
     assert result.status is not Status.CORRECT and result.points < 3.5
+
+
+@pytest.mark.parametrize("label", ["D*(x)", "D^*(x)", "D^{*}(x)", "D*"])
+def test_the_optimum_written_with_a_plain_star_is_a_label(label):
+    result = grade("3.c", f"{label} = p_data(x) / (p_data(x) + p_G(x))")
+    assert result.status is Status.CORRECT, result.feedback
+
+
+def test_a_star_between_a_name_and_an_expression_stays_a_product():  # the twin
+    from grading.key.steps import _starred
+
+    assert _starred("sigma*(x - mu)") == "sigma*(x - mu)"
+    assert _starred("2*(x)") == "2*(x)" and _starred("D*(x) + 1") == "D*(x) + 1"
+    assert grade("3.c", "D*(x) = 2 p_data(x) / (p_data(x) + p_G(x))").points < 3.5
