@@ -980,22 +980,47 @@ def _choose(q: Question, answer: Answer) -> Result:
         return _choose_numbered(q, groups)
     if isinstance(answer, str):
         items = [answer] if q.select == 1 else \
-            [item for item in _SEPARATORS.split(answer) if item.strip()]
+            [item for item in _CLAUSES.split(answer) if item.strip()]
     else:  # a list: one option per element
         items = [item for item in answer if item.strip()]
     chosen: list[Option] = []
     for item in items:
-        option, problem = _read_option(q, item)
+        options, problem = _read_clause(q, item) if q.select > 1 and isinstance(answer, str) \
+            else _read_option(q, item)
         if problem is not None:
-            status = Status.UNPARSABLE if option is None else Status.INCORRECT
+            status = Status.UNPARSABLE if options is None else Status.INCORRECT
             return Result(q.id, status, 0.0, q.points, problem, item.strip())
-        if option not in chosen:
-            chosen.append(option)
+        for option in options if isinstance(options, list) else [options]:
+            if option not in chosen:
+                chosen.append(option)
     return _score_choice(q, chosen)
 
 
+_CLAUSES = re.compile(r"\s*(?:;|\n|\.\s+(?=[A-Z$\\]))\s*")
+
+
+def _read_clause(q: Question, clause: str) -> tuple[list[Option] | None, str | None]:
+    """The options one clause of an answer names (``KL ≥ 0, with equality iff p = q``: the
+    pieces split at commas and "and"; a piece that names no option explains its neighbour)."""
+    options: list[Option] = []
+    unread: list[str] = []
+    for piece in _SEPARATORS.split(clause):
+        if not piece.strip(" .,:$"):
+            continue
+        option, problem = _read_option(q, piece)
+        if problem is not None and option is not None:
+            return [option], problem  # a number paired with another option's expression
+        if option is None:
+            unread.append(piece.strip())
+        elif option not in options:
+            options.append(option)
+    if not options:
+        return None, f"could not tell which option {clause.strip()!r} means"
+    return options, None
+
+
 _MARK = re.compile(r"(?:\\boxed\s*\{\s*)?(?<![\w\\])(?:option\s*)?"
-                   r"\(\s*(\d{1,3})\s*\)", re.IGNORECASE)
+                   r"(?:\(\s*(\d{1,3})\s*\)|(?<![(\d])(\d{1,3})\)(?=\s|$))", re.IGNORECASE)
 _NEGATED = re.compile(r"(?:\bnot|\brather than|\binstead of|\bunlike)\s*(?:option\s*)?$",
                       re.IGNORECASE)
 _FILLER = re.compile(r"^[\s,;:.\-–}$]*(?:and|&|or|both|as well as)?[\s,;:.\-–}$]*$", re.IGNORECASE)
@@ -1006,7 +1031,8 @@ def _numbered_groups(answer: str) -> list[tuple[list[str], str, list[str]]] | No
     with equality iff p = q; (2) ...``, as groups: the numbers, the words that follow them
     (which describe those numbers and no other), and the numbers written after a negation
     (``(3), not (1)``: named, not chosen). None when the answer does not start with one."""
-    marks = list(_MARK.finditer(answer))
+    marks = [mark for mark in _MARK.finditer(answer)
+             if mark.group(1) or _depth(answer[:mark.start()]) == 0]  # not "N(0, 1)"
     if not marks or answer[:marks[0].start()].strip(" \t\n$*:"):
         return None
     groups: list[tuple[list[str], str, list[str]]] = []
@@ -1016,15 +1042,22 @@ def _numbered_groups(answer: str) -> list[tuple[list[str], str, list[str]]] | No
         end = marks[index + 1].start() if index + 1 < len(marks) else len(answer)
         words = answer[mark.end():end]
         before = answer[marks[index - 1].end():mark.start()] if index else ""
+        label = mark.group(1) or mark.group(2)
         if _NEGATED.search(before.rstrip(" \t$")):
-            negated.append(mark.group(1))
+            negated.append(label)
         else:
-            numbers.append(mark.group(1))
+            numbers.append(label)
         if _FILLER.match(words) and index + 1 < len(marks):
             continue  # "(1) and (2): ...": the words after the last number describe all
         groups.append((numbers, words, negated))
         numbers, negated = [], []
     return groups
+
+
+def _depth(text: str) -> int:
+    """Open parentheses in ``text`` (option marks ``1)`` do not close any)."""
+    text = re.sub(r"(?<![(\d])\d{1,3}\)", "", text)
+    return text.count("(") - text.count(")")
 
 
 def _choose_numbered(q: Question, groups: list[tuple[list[str], str, list[str]]]) -> Result:

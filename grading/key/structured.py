@@ -123,13 +123,18 @@ def read_problem(q: Question, text: str) -> Problem:
 # -- canonical forms -----------------------------------------------------------------------
 
 
+_PARAMETERS = ("theta", "w", "omega", "phi", "psi", "vartheta")  # the course's G_θ, D_w, D_ω
+
+
 def _player(variable: sp.Basic, objective: sp.Basic) -> str:
     """Who a variable is: θ plays through G_θ, w through D_w; G and D are themselves."""
     name = _name(variable)
     for application in objective.atoms(AppliedUndef):
         function = application.func.__name__
         if function == name:
-            return name
+            base, _, subscript = name.partition("_")
+            # the network named with its parameters, min over G_θ: the player is G
+            return base if subscript in _PARAMETERS else name
         base, _, subscript = function.partition("_")
         if subscript == name:
             return base
@@ -158,7 +163,7 @@ def canonical(problem: Problem, namespace: Any) -> tuple[tuple[tuple[str, str], 
         for application in problem.objective.atoms(AppliedUndef):
             function = application.func.__name__
             base, _, subscript = function.partition("_")
-            if subscript == name:
+            if subscript == name or (function == name and subscript in _PARAMETERS):
                 renamed[application.func] = namespace.function(base)
     objective = problem.objective
     if renamed:

@@ -102,12 +102,15 @@ class Extraction:
     how: str = ""
     reason: str = ""
     candidates: list[str] = field(default_factory=list)
+    alternatives: list[list[Any]] = field(default_factory=list)  # [[line, row], ...]: other
+    # final answers of the same quantity (the same left side) in earlier display blocks
 
     def to_dict(self) -> dict[str, Any]:
         return {"part": self.part, "status": self.status, "answer": self.answer,
                 "lines": list(self.lines) if self.lines else None,
                 "segment": list(self.segment) if self.segment else None, "how": self.how,
-                "reason": self.reason, "candidates": list(self.candidates)}
+                "reason": self.reason, "candidates": list(self.candidates),
+                "alternatives": [list(item) for item in self.alternatives]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Extraction:
@@ -120,7 +123,8 @@ class Extraction:
                    tuple(int(n) for n in lines) if lines else None,
                    tuple(int(n) for n in segment) if segment else None,
                    str(data.get("how", "")), str(data.get("reason", "")),
-                   [str(c) for c in data.get("candidates", [])])
+                   [str(c) for c in data.get("candidates", [])],
+                   [[int(line), str(row)] for line, row in data.get("alternatives", [])])
 
 
 # --- splitting a part's text ----------------------------------------------------------------
@@ -145,7 +149,8 @@ def blocks(lines: Sequence[Line], plain_text: bool = False) -> list[Block]:
             if plain_text and _is_formula_line(text):
                 _flush(out, prose)
                 prose = []
-                out.append(Block("display", [Row(number, _clean_row(text.strip()))], "line"))
+                row = _without_trailing_words(_clean_row(text.strip()))
+                out.append(Block("display", [Row(number, row)], "line"))
             else:
                 prose.append(Row(number, text))
             continue
@@ -258,12 +263,26 @@ def _is_formula_line(text: str) -> bool:
     if not stripped or "$" in stripped:
         return False
     relation = _FORMULA_LINE.search(stripped)
-    if relation is None:
-        return False
+    if relation is None:  # a bare expression: math signs and no words
+        return bool(re.search(r"[\\^_/+*]|\w\(", stripped)) and not _english(stripped)
     before = stripped[:relation.start()]
     words = re.findall(r"[A-Za-z]{3,}", before)
     english = [w for w in words if w.lower() not in _MATH_WORDS]
     return len(english) <= 1 and len(before) <= 60
+
+
+def _english(text: str) -> list[str]:
+    """The words of ``text`` that are not names used in formulas (LaTeX commands skipped)."""
+    words = re.findall(r"(?<![\\A-Za-z])[A-Za-z]{3,}", text)
+    return [word for word in words if word.lower() not in _MATH_WORDS]
+
+
+def _without_trailing_words(row: str) -> str:
+    """A plain formula line without the words after it: ``q*(z) = p(z|x), the posterior``."""
+    for match in re.finditer(r"(?:,\s+|\s+\(|\s+-{1,2}\s+|;\s*)(?=([A-Za-z]{3,}))", row):
+        if match.group(1).lower() not in _MATH_WORDS:
+            return row[:match.start()].strip()
+    return row
 
 
 _MATH_WORDS = {"log", "exp", "sum", "prod", "int", "frac", "sqrt", "kl", "jsd", "max", "min",
@@ -291,27 +310,140 @@ def extract(segment: Segment | None, part: str, kind: str, file_format: str) -> 
     if not text_lines or all(_EMPTY.match(_plain(line.text)) for line in text_lines):
         return Extraction(part, "empty", None, None, span, how,
                           reason="the part is marked but has no answer")
-    found = blocks(segment.lines, plain_text=file_format == "text")
+    kept, restated = _without_restatement(segment.lines)
+    if restated:
+        how += f"; the restated question (line {restated[0]}) left out"
+    if not any(line.text.strip() for line in kept):
+        return Extraction(part, "empty", None, None, span, how,
+                          reason="the part restates the question but has no answer")
+    found = blocks(kept, plain_text=file_format == "text")
     doubt = _two_candidates(part, found, how)
     if doubt is not None:
         extraction = doubt
     elif kind in ("choice", "yes/no", "number"):
-        extraction = _prose(part, segment, found, how)
+        extraction = _prose(part, found, how)
+        if kind == "number" and extraction.status == "read":
+            extraction = _number(extraction, found)
     elif kind == "derivation":
         extraction = _derivation(part, found, how)
     else:
         extraction = _final(part, found, how)
+    if kind not in ("choice", "yes/no", "number") and extraction.status == "read":
+        extraction.alternatives = _alternatives(found)
     extraction.segment = span
     if segment.unsure and extraction.status == "read":
         extraction.status, extraction.reason = "unsure", segment.unsure
     return extraction
 
 
+_RESTATED = re.compile(r"^\s*(?:\\(?:emph|textit|textbf|textsl)\s*\{|\*+|_+|>\s*)*\s*(?:question|"
+                       r"problem|prompt|task|q)\s*[:.]", re.IGNORECASE)
+
+
+def _without_restatement(lines: Sequence[Line]) -> tuple[list[Line], list[int]]:
+    """The part's lines without a restated question (``Question: ...``, ``\\emph{Q: ...}``),
+    which runs to the end of its paragraph or of its emphasis group."""
+    kept: list[Line] = []
+    dropped: list[int] = []
+    depth, inside = 0, False
+    for line in lines:
+        text = line.text
+        if not inside and _RESTATED.match(text):
+            inside, depth = True, 0
+        if inside:
+            dropped.append(line.number)
+            depth += text.count("{") - text.count("\\{") - text.count("}") + text.count("\\}")
+            emphasised = re.match(r"^\s*\\(?:emph|textit|textbf|textsl)\s*\{", text) is not None
+            if depth <= 0 and (emphasised or not text.strip() or text.rstrip().endswith("?")):
+                inside = False
+            continue
+        kept.append(line)
+    return kept, dropped
+
+
+_NUMBER = re.compile(r"(?<![\w.^_\\])(\d+(?:\.\d+)?)(?![\w.]*\d)(?!\s*[\^_])")
+_NOT_AN_ANSWER = re.compile(r"(?:eq|eqn|equation|fig|figure|question|problem|part|section|"
+                            r"step|line|option|page)\.?[~\s]*(?:\(\s*)?$", re.IGNORECASE)
+
+
+def _number(extraction: Extraction, found: list[Block]) -> Extraction:
+    """A number part: the number the prose gives (outside formulas such as R^2, or a formula
+    that is just a number), put first for the key's reader; unsure if it gives several."""
+    text = extraction.answer if isinstance(extraction.answer, str) else ""
+    sentences = [sentence for sentence in re.split(r"(?<=[.!?;])\s+", text) if sentence]
+    by_sentence = [_numbers_in(sentence) for sentence in sentences]
+    everywhere = list(dict.fromkeys(n for numbers in by_sentence for n in numbers))
+    first = next((numbers for numbers in by_sentence if numbers), [])
+    distinct = list(dict.fromkeys(first))
+    if not everywhere:
+        return extraction
+    if len(distinct) != 1:
+        extraction.status = "unsure"
+        extraction.reason = (f"the text gives several numbers ({', '.join(everywhere[:4])}): "
+                             "which one is the answer is a guess")
+        extraction.candidates = everywhere[:4]
+        extraction.answer = None
+        return extraction
+    extraction.answer = f"{distinct[0]}: {text}"
+    extraction.how += f"; the number {distinct[0]} in it"
+    return extraction
+
+
+def _numbers_in(text: str) -> list[str]:
+    """The numbers of a sentence outside formulas, and formulas that are just a number."""
+    numbers: list[str] = []
+    for piece in re.split(r"(\$[^$]*\$)", text):
+        if piece.startswith("$") and piece.endswith("$") and len(piece) > 1:
+            inner = re.sub(r"\\(?:boxed|fbox)\s*\{([^{}]*)\}", r"\1", piece[1:-1]).strip()
+            if re.fullmatch(r"\d+(?:\.\d+)?", inner):
+                numbers.append(inner)
+            continue
+        for match in _NUMBER.finditer(piece):
+            if not _NOT_AN_ANSWER.search(piece[:match.start()]):
+                numbers.append(match.group(1))
+    return numbers
+
+
+def _left_side(row: str) -> str | None:
+    """The text before a row's first top-level ``=`` (None if it starts with a relation)."""
+    if _LEADING_RELATION.match(row):
+        return None
+    depth = 0
+    for index, char in enumerate(row):
+        if char in "({[":
+            depth += 1
+        elif char in ")}]":
+            depth -= 1
+        elif char == "=" and depth == 0:
+            left = re.sub(r"\s+", "", row[:index])
+            return left or None
+    return None
+
+
+def _alternatives(found: list[Block]) -> list[list[Any]]:
+    """Earlier display blocks that end in the same quantity (the same left side) as the last
+    one but another right side: other final answers, which the grader compares."""
+    displays = [block for block in found if block.kind == "display"]
+    if len(displays) < 2:
+        return []
+    final = displays[-1].rows[-1]
+    left = _left_side(final.text)
+    if left is None:
+        return []
+    out = []
+    for block in displays[:-1]:
+        row = block.rows[-1]
+        if _left_side(row.text) == left and \
+                re.sub(r"\s+", "", row.text) != re.sub(r"\s+", "", final.text):
+            out.append([row.line, row.text])
+    return out
+
+
 def _plain(text: str) -> str:
     return _TEXT_MARKUP.sub(r"\1", text).strip()
 
 
-def _prose(part: str, segment: Segment, found: list[Block], how: str) -> Extraction:
+def _prose(part: str, found: list[Block], how: str) -> Extraction:
     """The part's words and math as one text (from an "Answer:" line on, if there is one)."""
     rows: list[Row] = []
     for block in found:
@@ -333,6 +465,7 @@ def _prose(part: str, segment: Segment, found: list[Block], how: str) -> Extract
 
 def _prose_text(text: str) -> str:
     text = _LIST_MARKUP.sub(" ", text)
+    text = re.sub(r"\\(?:boxed|fbox)\s*\{([^{}]*)\}", r"\1", text)
     for _ in range(3):
         text = _TEXT_MARKUP.sub(r"\1", text)
     text = re.sub(r"\*\*|__", "", text)
@@ -404,31 +537,31 @@ def _final(part: str, found: list[Block], how: str) -> Extraction:
         row = rows[-1]
         return Extraction(part, "read", _strip_relation(row.text), (row.line, row.line),
                           how=how + f"; the last displayed line (line {row.line})")
-    inline = [row for block in found if block.kind == "prose" for row in block.inline()]
+    inline = [row for block in found if block.kind == "prose" for row in block.inline()
+              if not _BARE_SYMBOL.match(row.text)]
     distinct_inline = {re.sub(r"\s+", "", row.text): row for row in inline}
     if len(distinct_inline) == 1:
         row = inline[-1]
         return Extraction(part, "read", _strip_relation(row.text), (row.line, row.line),
                           how=how + f"; the formula in the text (line {row.line})")
     if len(distinct_inline) > 1:
-        last = inline[-1]
-        relation = [row for row in inline if _FORMULA_LINE.search(row.text)]
-        if len(relation) == 1:
-            row = relation[0]
-            return Extraction(part, "read", _strip_relation(row.text), (row.line, row.line),
-                              how=how + f"; the only equation in the text (line {row.line})")
-        return Extraction(part, "unsure", None, (inline[0].line, last.line), how=how,
+        return Extraction(part, "unsure", None, (inline[0].line, inline[-1].line), how=how,
                           reason=f"{len(distinct_inline)} formulas in the text and none "
                                  "displayed or boxed: which one is the answer is a guess",
                           candidates=[row.text for row in list(distinct_inline.values())[:4]])
     words = " ".join(_prose_text(row.text) for block in found for row in block.rows).strip()
-    first = re.split(r"(?:[,;]|\.\s|\bsince\b|\bbecause\b|\bas\b)", words, maxsplit=1)[0].strip()
+    first = re.split(r"(?:(?<!\\)[,;]\s|\.\s|\bsince\b|\bbecause\b|\bas\b)", words,
+                     maxsplit=1)[0].strip()
     if first and len(first) <= 40 and not re.search(r"[A-Za-z]{4,}", first):
         line = found[0].rows[0].line
         return Extraction(part, "read", first, (line, line), how=how + "; the start of the text")
     line = found[0].rows[0].line
     return Extraction(part, "read", words, (line, found[-1].rows[-1].line),
                       how=how + "; its text (no formula found)")
+
+
+_BARE_SYMBOL = re.compile(r"^\s*(?:\\[A-Za-z]+|[A-Za-z])\s*(?:[_^]\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+)\s*)*"
+                          r"(?:\([^()=]*\))?\s*$")  # $q$, $\sigma^2$, $q_\phi(z|x)$: named, not answered
 
 
 def _strip_relation(text: str) -> str:

@@ -75,6 +75,29 @@ def _needs_a_person(q: Any, extraction: Extraction) -> Result:
                   f"needs a person: {extraction.reason}")
 
 
+_DEFINITE = (Status.CORRECT, Status.PARTIAL, Status.INCORRECT)
+
+
+def _disagreeing_alternative(q: Any, extraction: Extraction) -> Extraction | None:
+    """When an earlier display block ends in the same quantity as the final one (``K = a``,
+    later ``K = b``), both are final answers: if the key grades them differently, which one
+    the student meant is a guess — an unsure extraction naming both; else None."""
+    if not extraction.alternatives:
+        return None
+    final = extraction.answer[-1] if isinstance(extraction.answer, list) else extraction.answer
+    graded = grade(q, final)
+    for line, row in extraction.alternatives:
+        other = grade(q, row)
+        if other.status in _DEFINITE and graded.status in _DEFINITE and \
+                (other.status, other.points) != (graded.status, graded.points):
+            first = extraction.lines[1] if extraction.lines else 0
+            return Extraction(q.id, "unsure", None, (line, first), extraction.segment,
+                              extraction.how, reason=f"two final answers that grade "
+                              f"differently: line {line} ({row[:60]}) and line {first} "
+                              f"({final[:60]})", candidates=[row, final])
+    return None
+
+
 def grade_writeup(path: str | Path) -> Report:
     """Grade a write-up file; raises :class:`AnswersError` if it cannot be read."""
     path = Path(path)
@@ -94,7 +117,9 @@ def grade_writeup(path: str | Path) -> Report:
         elif extraction.segment:
             lines[q.id] = extraction.segment[0]
         if extraction.status == "read":
-            results.append(grade(q, extraction.answer))
+            result = grade(q, extraction.answer)
+            doubt = _disagreeing_alternative(q, extraction)
+            results.append(result if doubt is None else _needs_a_person(q, doubt))
         elif extraction.status in ("not found", "unsure") and q.kind != "manual":
             results.append(_needs_a_person(q, extraction))
         else:  # empty: a missing answer; manual: pending

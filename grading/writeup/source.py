@@ -28,15 +28,16 @@ FORMATS = {".tex": "latex", ".md": "markdown", ".markdown": "markdown", ".txt": 
 _COMMENT = re.compile(r"(?<!\\)%.*$")
 _ASSIGNED = re.compile(r"^\W*questions?\s+assigned\s+to\s+the\s+(?:following|next)\s+pages?\b",
                        re.IGNORECASE)
-_PAGE = re.compile(r"^\W*(?:page\s+\d+(?:\s*(?:of|/)\s*\d+)?|\d+\s*(?:of|/)\s*\d+|-?\s*\d{1,3}"
-                   r"\s*-?)\W*$", re.IGNORECASE)
+_PAGE = re.compile(r"^[\s\-–|*]*(?:page\s+\d+(?:\s*(?:of|/)\s*\d+)?|\d+\s+of\s+\d+|"
+                   r"\d{2,3})[\s\-–|*]*$", re.IGNORECASE)
 _CAPTION = re.compile(r"^\s*(?:\*\*|_)?(?:figure|fig\.)\s*\d+[a-z]?\s*[:.]", re.IGNORECASE)
 _IMAGE = re.compile(r"^\s*(?:!\[[^\]]*\]\([^)]*\)|\\includegraphics\b|\\caption\s*\{|"
                     r"<img\b)", re.IGNORECASE)
-_PREAMBLE_ONLY = re.compile(r"^\s*\\(?:documentclass|usepackage|title|author|date|maketitle|"
+_PREAMBLE_ONLY = re.compile(r"^\s*(?:\\(?:documentclass|usepackage|title|author|date|maketitle|"
                             r"geometry|setlength|pagestyle|thispagestyle|newpage|clearpage|"
                             r"pagebreak|vspace|hspace|noindent|bigskip|medskip|smallskip|"
-                            r"centering|hline|toprule|midrule|bottomrule)\b[^$]*$")
+                            r"centering|hline|toprule|midrule|bottomrule)\*?\s*"
+                            r"(?:\[[^\]]*\]|\{[^{}]*\})*\s*)+$")
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def _noise(text: str, repeated: set[str]) -> str | None:
         return None
     if _ASSIGNED.match(stripped):
         return "Gradescope page-assignment"
-    if _PAGE.match(stripped) and not re.fullmatch(r"\(?\d\)?", stripped):
+    if _PAGE.match(stripped):  # not a lone digit: it may be an answer ("2")
         return "page-number"
     if stripped in repeated:
         return "running header/footer"

@@ -293,3 +293,19 @@ def test_a_star_between_a_name_and_an_expression_stays_a_product():  # the twin
     assert _starred("sigma*(x - mu)") == "sigma*(x - mu)"
     assert _starred("2*(x)") == "2*(x)" and _starred("D*(x) + 1") == "D*(x) + 1"
     assert grade("3.c", "D*(x) = 2 p_data(x) / (p_data(x) + p_G(x))").points < 3.5
+
+
+@pytest.mark.parametrize(("part", "answer"), [
+    ("3.d", r"-\log 4 + 2\,\mathrm{JSD}(p_{data}\|p_G) \geq -\log 4"),
+    ("1.h", "KL(q||p) = (mu_phi - mu_p)^2/(2 sigma^2) >= 0"),
+])
+def test_a_true_bound_stated_after_the_answer_is_a_remark_on_it(part, answer):
+    assert grade(part, answer).status is Status.CORRECT
+
+
+@pytest.mark.parametrize(("part", "answer"), [
+    ("1.h", "KL(q||p) = (mu_phi - mu_p)^2/(2 sigma^2) >= 1"),  # a false bound
+    ("1.h", "KL(q||p) = (mu_phi - mu_p)^2/(sigma^2) >= 0"),  # a wrong answer before it
+])
+def test_a_false_bound_or_a_wrong_answer_before_a_bound_loses_points(part, answer):
+    assert grade(part, answer).points < 3.5

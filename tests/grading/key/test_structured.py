@@ -84,3 +84,22 @@ def test_the_two_densities_swapped_are_incorrect_for_3b():
     swapped = INNER_3B.replace("p_{data}", "TMP").replace("p_G", "p_{data}").replace("TMP", "p_G")
     result = grade("3.b", "\\max_{p_G}\\min_D " + swapped)
     assert result.status is Status.INCORRECT and result.mistake == "objective"
+
+
+@pytest.mark.parametrize(("generator", "discriminator"), [
+    ("G_\\theta", "D_w"), ("G_\\omega", "D_\\omega"), ("G", "D_w"), ("G_\\theta", "D")])
+def test_the_players_may_be_named_by_their_networks_with_the_parameters(generator,
+                                                                        discriminator):
+    answer = (rf"\min_{{{generator}}} \max_{{{discriminator}}} "
+              rf"\mathbb{{E}}_{{x\sim p_{{data}}}}[\log {discriminator}(x)] + "
+              rf"\mathbb{{E}}_{{z\sim p_z}}[\log(1 - {discriminator}({generator}(z)))]")
+    assert grade("3.a", answer).status is Status.CORRECT, answer
+
+
+def test_networks_named_with_their_parameters_keep_their_order():  # the twin
+    wrong = (r"\min_{D_w} \max_{G_\theta} \mathbb{E}_{x\sim p_{data}}[\log D_w(x)] + "
+             r"\mathbb{E}_{z\sim p_z}[\log(1 - D_w(G_\theta(z)))]")
+    result = grade("3.a", wrong)
+    assert result.status is Status.INCORRECT and "max over G min over D" in result.feedback
+    assert grade("3.b", r"\max_{p_{data}} \min_D -\int p_{data}(x)\log D(x) + "
+                        r"p_G(x)\log(1-D(x))\,dx").status is Status.INCORRECT

@@ -32,7 +32,7 @@ def test_only_the_document_body_is_read_when_it_is_marked():
 @pytest.mark.parametrize("noise", [
     "Questions assigned to the following page: 1.c, 1.d",
     "Question assigned to the following page: 2.e.i",
-    "Page 3 of 9", "page 3", "3 / 9", "- 12 -", "Figure 2: samples from the prior",
+    "Page 3 of 9", "page 3", "3 of 9", "- 12 -", "12", "Figure 2: samples from the prior",
     "**Figure 3.** The latent space", "![samples](fig2.png)", "\\includegraphics[width=5cm]{a.png}",
     "\\caption{Samples}", "\\newpage", "\\vspace{1em}",
 ])
@@ -46,7 +46,7 @@ def test_a_running_header_repeated_on_every_page_is_left_out_but_repeated_math_s
     assert texts == ["$$ x = 1 $$"] * 3
 
 
-@pytest.mark.parametrize("answer", ["2", "(2)", "0", "(3)"])
+@pytest.mark.parametrize("answer", ["2", "(2)", "0", "(3)", "$0$", "$2$", "- 2", "\\(0\\)", "1/2", "1 / 2"])
 def test_a_short_answer_alone_on_its_line_is_not_taken_for_a_page_number(answer):
     assert answer in _texts(f"(b)\n{answer}\n", "markdown")
 
@@ -56,3 +56,9 @@ def test_the_source_says_what_it_left_out_and_which_macros_it_expanded():
     assert [line.text for line in source.lines if line.text] == ["$e$"]
     assert "macros expanded: \\E" in source.notes
     assert any("page-number" in note for note in source.notes)
+
+
+@pytest.mark.parametrize("line", ["\\noindent No. The analytic KL has lower variance.",
+                                  "\\vspace{1em} (b) two", "\\centering $x = 1$"])
+def test_a_layout_command_in_front_of_an_answer_keeps_the_answer(line):
+    assert _texts(f"{line}\n", "latex") == [line]
