@@ -50,6 +50,8 @@ _SLIPS = {  # partial credit for the slips the engine names (fraction of the par
     "factor_half": 0.5,
     "sigma_vs_sigma_squared": 0.5,
     "kl_arguments_swapped": 0.5,
+    "term_factor": 0.5,  # one term's factor (grading.answers.feedback.term_mistakes): a
+    # dropped 2 on the JSD; one term's sign is not a slip in 3.d (the optimum moves)
 }
 
 
@@ -321,7 +323,7 @@ def q_1_h() -> Question:
         assumptions={"sigma": "positive"},
         aliases={"mu_q": "mu_phi"},
         model=GAUSSIAN_MODEL,
-        mistakes=_slips("factor_two", "factor_half", "sigma_vs_sigma_squared"),
+        mistakes=_slips("sign_flipped", "factor_two", "factor_half", "sigma_vs_sigma_squared"),
         evidence=("derivations.kl:equal_variance",),
     )
 
@@ -492,7 +494,7 @@ def q_3_d() -> Question:
         model=GAN_MODEL,
         aliases=_GAN_ALIASES,
         divergence_pair=("p_data", "p_G"),  # the question names the pair: "2 JSD" is about it
-        mistakes=_slips("factor_two", "factor_half"),
+        mistakes=_slips("factor_two", "factor_half", "term_factor"),
         evidence=("derivations.gan:generator_objective", "derivations.gan:jsd_nonnegative",
                   "derivations.gan:optimal_generator"),
     )

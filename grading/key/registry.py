@@ -823,7 +823,8 @@ def _check_through_model(q: Question, answer: Answer) -> Result:
                         if m.wrong is None and m.name in _SLIP_REWRITES]
         from grading.answers.feedback import term_mistakes
 
-        wrong_forms += [(q.credit_for(name) or KnownMistake(name, 0.0, message), form)
+        wrong_forms += [(_with_message(q.credit_for(name), message) or
+                         KnownMistake(name, 0.0, message), form)
                         for name, message, form in term_mistakes(forms[0][1])][:_TERM_CHECKS]
     wrong_forms = [(m, model.rewrite(w)) for m, w in wrong_forms]
     verdicts = _verdicts(q, meant, rewritten, feedback=not changed)
@@ -831,6 +832,11 @@ def _check_through_model(q: Question, answer: Answer) -> Result:
 
 
 _TERM_CHECKS = 8  # mistakes inside one term tried on a model's answer (each an engine check)
+
+
+def _with_message(known: KnownMistake | None, message: str) -> KnownMistake | None:
+    """The key's credit for a mistake, with the engine's words when the key has none."""
+    return replace(known, feedback=known.feedback or message) if known is not None else None
 
 _SLIP_MESSAGES = {
     "sign_flipped": "The sign is flipped: the answer is the negative of the correct one.",
@@ -858,7 +864,7 @@ def _verdicts(q: Question, forms: Sequence[tuple[str, sp.Basic]],
     return verdicts
 
 
-_LEADING_NUMBER = re.compile(r"^\s*\$?\s*([+-]?\d{1,12}(?:\.\d{1,12})?)(?![\d.])\s*\$?\s*(.*)$",
+_LEADING_NUMBER = re.compile(r"^\s*\$?\s*([+-]?\d{1,12}(?:\.\d{1,12})?)(?!\d|\.\d)\s*\$?\s*(.*)$",
                              re.DOTALL)
 
 
@@ -881,15 +887,24 @@ def check_number(q: Question, answer: Answer) -> Result:
         except ParseError as error:
             return Result(q.id, Status.UNPARSABLE, 0.0, q.points, str(error))
         match = _LEADING_NUMBER.match(math) if math != text else None
-    if match is None:
+    number, explanation = (match.group(1), match.group(2)) if match is not None else \
+        (None, text)
+    if number is None:  # "The encoder outputs 2 numbers, because ... $\mu \in \mathbb{R}^2$"
+        numbers = _sentence_numbers(text)
+        if len(numbers) > 1:
+            return Result(q.id, Status.UNDECIDED, 0.0, q.points,
+                          f"the answer gives several numbers ({', '.join(numbers[:4])}): "
+                          "which one is meant is for a person to decide")
+        number = numbers[0] if numbers else None
+    if number is None:
         return Result(q.id, Status.UNPARSABLE, 0.0, q.points,
                       "could not read a number at the start of the answer")
-    whole, _, fraction = match.group(1).lstrip("+-").partition(".")
+    whole, _, fraction = number.lstrip("+-").partition(".")
     value = sp.Rational(int(whole + fraction), 10 ** len(fraction))
-    if match.group(1).startswith("-"):
+    if number.startswith("-"):
         value = -value
     reference = q.reference_expr
-    explanation = match.group(2).strip(" :;,.-—")
+    explanation = explanation.strip(" :;,.-—")
     note = f" Explanation (for a person to read): {explanation}" if explanation else ""
     if value == reference:
         return Result(q.id, Status.CORRECT, q.points, q.points, "correct." + note, str(value))
@@ -901,6 +916,29 @@ def check_number(q: Question, answer: Answer) -> Result:
                       mistake=known.name)
     return Result(q.id, Status.INCORRECT, 0.0, q.points, f"{value} is not the answer.{note}",
                   str(value))
+
+
+_IN_SENTENCE = re.compile(r"(?<![\w.^_\\])(\d{1,12}(?:\.\d{1,12})?)(?![\w.]*\d)(?!\s*[\^_])")
+_NOT_AN_ANSWER = re.compile(r"(?:eq|eqn|equation|fig|figure|question|problem|part|section|"
+                            r"step|line|option|page)\.?[~\s]*(?:\(\s*)?$", re.IGNORECASE)
+
+
+def _sentence_numbers(text: str) -> list[str]:
+    """The distinct numbers of the first sentence that has one: outside formulas (not the 2 of
+    ``\mathbb{R}^2``), or a formula that is only a number (``$2$``); not "Eq. 1" or "Figure 2"."""
+    for sentence in re.split(r"(?<=[.!?;])\s+", text):
+        numbers: list[str] = []
+        for piece in re.split(r"(\$[^$]*\$)", sentence):
+            if piece.startswith("$") and piece.endswith("$") and len(piece) > 1:
+                inner = re.sub(r"\\(?:boxed|fbox)\s*\{([^{}]*)\}", r"\1", piece[1:-1]).strip()
+                if re.fullmatch(r"\d{1,12}(?:\.\d{1,12})?", inner):
+                    numbers.append(inner)
+                continue
+            numbers += [m.group(1) for m in _IN_SENTENCE.finditer(piece)
+                        if not _NOT_AN_ANSWER.search(piece[:m.start()])]
+        if numbers:
+            return list(dict.fromkeys(numbers))
+    return []
 
 
 _YES = frozenset({"yes", "y", "true", "same", "equivalent"})

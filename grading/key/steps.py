@@ -522,6 +522,8 @@ def _strip_reason(text: str) -> tuple[str, str]:
         i += 1
     cleaned = "".join(out).replace("&", " ").replace("\\\\", " ")
     cleaned = re.sub(r"\\(?:quad|qquad)\b", " ", cleaned)
+    if reasons:  # the parentheses a reason was written in: (\text{Jensen}) → ()
+        cleaned = re.sub(r"(?:\\left)?\(\s*(?:\\right)?\)\s*$", "", cleaned.rstrip())
     return cleaned.strip().rstrip(",.;").strip(), "; ".join(r for r in reasons if r)
 
 

@@ -321,9 +321,7 @@ def extract(segment: Segment | None, part: str, kind: str, file_format: str) -> 
     if doubt is not None:
         extraction = doubt
     elif kind in ("choice", "yes/no", "number"):
-        extraction = _prose(part, found, how)
-        if kind == "number" and extraction.status == "read":
-            extraction = _number(extraction, found)
+        extraction = _prose(part, found, how)  # the key finds the option, yes/no or number
     elif kind == "derivation":
         extraction = _derivation(part, found, how)
     else:
@@ -359,49 +357,6 @@ def _without_restatement(lines: Sequence[Line]) -> tuple[list[Line], list[int]]:
             continue
         kept.append(line)
     return kept, dropped
-
-
-_NUMBER = re.compile(r"(?<![\w.^_\\])(\d+(?:\.\d+)?)(?![\w.]*\d)(?!\s*[\^_])")
-_NOT_AN_ANSWER = re.compile(r"(?:eq|eqn|equation|fig|figure|question|problem|part|section|"
-                            r"step|line|option|page)\.?[~\s]*(?:\(\s*)?$", re.IGNORECASE)
-
-
-def _number(extraction: Extraction, found: list[Block]) -> Extraction:
-    """A number part: the number the prose gives (outside formulas such as R^2, or a formula
-    that is just a number), put first for the key's reader; unsure if it gives several."""
-    text = extraction.answer if isinstance(extraction.answer, str) else ""
-    sentences = [sentence for sentence in re.split(r"(?<=[.!?;])\s+", text) if sentence]
-    by_sentence = [_numbers_in(sentence) for sentence in sentences]
-    everywhere = list(dict.fromkeys(n for numbers in by_sentence for n in numbers))
-    first = next((numbers for numbers in by_sentence if numbers), [])
-    distinct = list(dict.fromkeys(first))
-    if not everywhere:
-        return extraction
-    if len(distinct) != 1:
-        extraction.status = "unsure"
-        extraction.reason = (f"the text gives several numbers ({', '.join(everywhere[:4])}): "
-                             "which one is the answer is a guess")
-        extraction.candidates = everywhere[:4]
-        extraction.answer = None
-        return extraction
-    extraction.answer = f"{distinct[0]}: {text}"
-    extraction.how += f"; the number {distinct[0]} in it"
-    return extraction
-
-
-def _numbers_in(text: str) -> list[str]:
-    """The numbers of a sentence outside formulas, and formulas that are just a number."""
-    numbers: list[str] = []
-    for piece in re.split(r"(\$[^$]*\$)", text):
-        if piece.startswith("$") and piece.endswith("$") and len(piece) > 1:
-            inner = re.sub(r"\\(?:boxed|fbox)\s*\{([^{}]*)\}", r"\1", piece[1:-1]).strip()
-            if re.fullmatch(r"\d+(?:\.\d+)?", inner):
-                numbers.append(inner)
-            continue
-        for match in _NUMBER.finditer(piece):
-            if not _NOT_AN_ANSWER.search(piece[:match.start()]):
-                numbers.append(match.group(1))
-    return numbers
 
 
 def _left_side(row: str) -> str | None:
