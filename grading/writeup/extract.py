@@ -53,6 +53,8 @@ _ANSWER_LINE = re.compile(r"^\W*(?:final\s+)?(?:answer|ans|solution)\s*[:.]", re
 _EMPTY = re.compile(r"^\W*(?:skip(?:ped)?|n/?a|not\s+attempted|did\s+not\s+(?:attempt|answer|"
                     r"finish)|no\s+answer|todo|tbd|-+|\?+)\W*$", re.IGNORECASE)
 _TEXT_MARKUP = re.compile(r"\\(?:textbf|textit|emph|underline|text|mathrm)\s*\{([^{}]*)\}")
+_LAYOUT_COMMAND = re.compile(r"\\(?:noindent|medskip|bigskip|smallskip|centering|newline|"
+                             r"vspace\*?\s*\{[^{}]*\}|hspace\*?\s*\{[^{}]*\})(?![A-Za-z])")
 _LIST_MARKUP = re.compile(r"\\(?:begin|end)\s*\{(?:itemize|enumerate|description|center|"
                           r"flushleft)\}|\\item\b(?:\[[^\]]*\])?|\\\\|\\newline\b|\\par\b")
 
@@ -316,11 +318,12 @@ def extract(segment: Segment | None, part: str, kind: str, file_format: str) -> 
     if not any(line.text.strip() for line in kept):
         return Extraction(part, "empty", None, None, span, how,
                           reason="the part restates the question but has no answer")
-    found = blocks(kept, plain_text=file_format == "text")
+    prose_kind = kind in ("choice", "yes/no", "number")
+    found = blocks(kept, plain_text=file_format == "text" and not prose_kind)
     doubt = _two_candidates(part, found, how)
     if doubt is not None:
         extraction = doubt
-    elif kind in ("choice", "yes/no", "number"):
+    elif prose_kind:
         extraction = _prose(part, found, how)  # the key finds the option, yes/no or number
     elif kind == "derivation":
         extraction = _derivation(part, found, how)
@@ -412,14 +415,29 @@ def _prose(part: str, found: list[Block], how: str) -> Extraction:
         rows = rows[start:]
         rows[0] = Row(rows[0].line, _ANSWER_LINE.sub("", rows[0].text, count=1).strip())
         how += "; from the 'Answer' line on"
-    text = " ".join(row.text for row in rows).strip()
+    text = _join(rows)
     if not text:
         return Extraction(part, "empty", reason="the part is marked but has no answer")
     return Extraction(part, "read", text, (rows[0].line, rows[-1].line), how=how + "; its text")
 
 
+def _join(rows: list[Row]) -> str:
+    """The rows as one text: a row that starts a list item or follows a finished sentence or
+    a formula starts a new line (the key reads one option per line); a wrapped line goes on."""
+    out = ""
+    for row in rows:
+        text = row.text.strip()
+        if not text:
+            continue
+        new_line = out and (re.search(r"[.;:!?$]$", out) or
+                            re.match(r"^(?:[-*•]|\(?\d{1,2}[).]|\(?[a-z][).]\s)", text))
+        out += ("\n" if new_line else " " if out else "") + text
+    return out
+
+
 def _prose_text(text: str) -> str:
     text = _LIST_MARKUP.sub(" ", text)
+    text = _LAYOUT_COMMAND.sub(" ", text)
     text = re.sub(r"\\(?:boxed|fbox)\s*\{([^{}]*)\}", r"\1", text)
     for _ in range(3):
         text = _TEXT_MARKUP.sub(r"\1", text)

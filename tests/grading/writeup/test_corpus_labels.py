@@ -59,9 +59,6 @@ KEY_DISAGREES = [
     ("w09_restated_questions.tex", "3.c", "partial",
      "'The optimal discriminator is $D^*(x) = ...$.': the right D* in a sentence; the key "
      "reads D^*(x) as a quantity the equation must hold for"),
-    ("w15_one_sentence.txt", "1.e", "partial",
-     "'Yes. Eq. 1 and Eq. 2 give the same loss.' is a plain yes; the key's hedge pattern "
-     "'same ... loss' gives it the 'same in expectation' partial credit"),
     # -- the key cannot read or decide an answer a person grades at once
     ("w15_one_sentence.txt", "3.a", "undecided",
      "the classical cost with sums over a sample index i (\\sum_i \\log D_w(x_i)) is not decided"),
