@@ -170,55 +170,47 @@ def _read_line(macros: Macros, number: int, text: str) -> None:
         rest = rest[consumed:].strip()
 
 
+def _refuse(macros: Macros, number: int, why: str) -> int:
+    """Note a definition that is not expanded; its line is still not an answer."""
+    macros.refused.append(f"line {number}: {why}")
+    macros.definition_lines.add(number)
+    return 0
+
+
 def _read_one(macros: Macros, number: int, text: str) -> int:
     """Read the definition at the start of ``text``; the characters it used (0: refused)."""
+    unfinished = "the definition of \\{} does not end on its line; write it on one line"
     if text.startswith("\\let"):
-        macros.refused.append(f"line {number}: \\let is not expanded (only \\newcommand, "
-                              "\\DeclareMathOperator and \\def without parameters)")
-        macros.definition_lines.add(number)
-        return 0
+        return _refuse(macros, number, "\\let is not expanded (only \\newcommand, "
+                                       "\\DeclareMathOperator and \\def without parameters)")
     if (match := _NEWCOMMAND.match(text)) is not None:
         name = match.group(1) or match.group(2)
         if match.group(5):
-            macros.refused.append(f"line {number}: \\{name} has an optional argument; such "
-                                  "macros are not expanded")
-            macros.definition_lines.add(number)
-            return 0
+            return _refuse(macros, number, f"\\{name} has an optional argument; such macros "
+                                           "are not expanded")
         body, end = _group(text, match.end())
         if body is None:
-            macros.refused.append(f"line {number}: the definition of \\{name} does not end "
-                                  "on its line; write it on one line")
-            macros.definition_lines.add(number)
-            return 0
-        count = int(match.group(4)) if match.group(4) else 0
-        if text.startswith("\\providecommand") and name in macros.defined:
-            return end
-        macros.defined[name] = Macro(name, count, body, number)
+            return _refuse(macros, number, unfinished.format(name))
+        if not (text.startswith("\\providecommand") and name in macros.defined):
+            count = int(match.group(4)) if match.group(4) else 0
+            macros.defined[name] = Macro(name, count, body, number)
         return end
     if (match := _OPERATOR.match(text)) is not None:
         name = match.group(2) or match.group(3)
         body, end = _group(text, match.end())
         if body is None:
-            macros.refused.append(f"line {number}: the definition of \\{name} does not end "
-                                  "on its line; write it on one line")
-            macros.definition_lines.add(number)
-            return 0
+            return _refuse(macros, number, unfinished.format(name))
         star = "*" if match.group(1) else ""
         macros.defined[name] = Macro(name, 0, f"\\operatorname{star}{{{body}}}", number)
         return end
     if (match := _DEF.match(text)) is not None:
-        name, parameters = match.group(1), match.group(2)
-        if parameters:
-            macros.refused.append(f"line {number}: \\def\\{name} has parameters; such macros "
-                                  "are not expanded (use \\newcommand)")
-            macros.definition_lines.add(number)
-            return 0
+        name = match.group(1)
+        if match.group(2):
+            return _refuse(macros, number, f"\\def\\{name} has parameters; such macros are "
+                                           "not expanded (use \\newcommand)")
         body, end = _group(text, match.end())
         if body is None:
-            macros.refused.append(f"line {number}: the definition of \\{name} does not end "
-                                  "on its line; write it on one line")
-            macros.definition_lines.add(number)
-            return 0
+            return _refuse(macros, number, unfinished.format(name))
         macros.defined[name] = Macro(name, 0, body, number)
         return end
     return len(text) if text.startswith(("\\newcommand", "\\renewcommand", "\\providecommand",
