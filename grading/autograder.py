@@ -11,12 +11,16 @@ and the results directory root-only, then ``python -m grading.autograder grade
 /autograder/submission --gradescope /autograder/results/results.json``), ``constraints.txt``
 and the package's source under ``genverify/``.
 
-:func:`grade_directory` grades a submission directory: ``answers.toml`` (if present) with
-``grading.submission.grade_file`` and the Python files with
-:func:`grading.code.checks.grade_code_submission`; :func:`results_json` merges both into one
-Gradescope ``results.json`` (tests, scores, max scores, output, visibility), and
+:func:`grade_directory` grades a submission directory: its answers file (``answers.toml``,
+else ``answers*.toml``, else its one write-up: ``.tex``, ``.md``, ``.markdown`` or ``.txt``, not
+``README*``; see :func:`_answers_file`) with ``grading.submission.grade_file`` and the Python
+files with :func:`grading.code.checks.grade_code_submission`; :func:`results_json` merges both
+into one Gradescope ``results.json`` (tests, scores, max scores, output, visibility), and
 :func:`write_results_json` writes it; :func:`text_report` prints it for a terminal.
-``python -m grading.autograder grade DIR [--gradescope OUT]`` does that from a shell. Source: Gradescope autograder specifications ("Setting up your
+``python -m grading.autograder grade DIR [--gradescope OUT] [--audience student|staff]`` does
+that from a shell. Inside the bundle the feedback is for students by default
+(:mod:`grading.audience`: the named mistake and the counterexample, never the key's answer or
+the correct option). Source: Gradescope autograder specifications ("Setting up your
 autograder", "Output format").
 """
 
@@ -140,8 +144,33 @@ def build_autograder(out_zip: str | Path, *, source: str | Path | None = None,
 # grading one directory
 
 
+WRITEUP_SUFFIXES = (".tex", ".md", ".markdown", ".txt")
+_NOT_WRITEUPS = ("readme", "requirements")  # names (lower case) that are never a write-up
+
+
+class SeveralWriteups(ValueError):
+    """A submission with more than one write-up and no answers file: which to grade is not
+    guessed."""
+
+
+def _writeups(directory: Path) -> list[Path]:
+    """The write-ups of a submission: entries with a write-up suffix that are not folders
+    (links and FIFOs included, so that reading them refuses them by name) and not
+    ``README*`` or ``requirements*``."""
+    found = []
+    for path in directory.iterdir():
+        if path.suffix.lower() not in WRITEUP_SUFFIXES or path.name.startswith(".") or \
+                path.name.lower().startswith(_NOT_WRITEUPS):
+            continue
+        if path.is_symlink() or not path.is_dir():
+            found.append(path)
+    return sorted(found, key=lambda p: p.name)
+
+
 def _answers_file(directory: Path) -> Path | None:
-    """The answers file of a submission: ``answers.toml``, else the first ``answers*.toml``.
+    """The answers file of a submission: ``answers.toml``, else the first ``answers*.toml``,
+    else its one write-up (:func:`_writeups`); several write-ups raise
+    :class:`SeveralWriteups` rather than guess.
 
     Whatever the name is (a link, a FIFO, a directory) it is returned, never opened or
     followed here: :func:`grading.submission.read_answers_text` refuses what is not a regular
@@ -152,31 +181,43 @@ def _answers_file(directory: Path) -> Path | None:
         return preferred
     candidates = sorted(path for path in directory.iterdir()
                         if path.name.startswith("answers") and path.name.endswith(".toml"))
-    return candidates[0] if candidates else None
+    if candidates:
+        return candidates[0]
+    writeups = _writeups(directory)
+    if len(writeups) > 1:
+        raise SeveralWriteups(f"several write-ups: {', '.join(p.name for p in writeups)}; "
+                              "keep one")
+    return writeups[0] if writeups else None
 
 
-def grade_directory(directory: str | Path, **code_options: Any) -> dict[str, Any]:
+def grade_directory(directory: str | Path, *, audience: str = "staff",
+                    **code_options: Any) -> dict[str, Any]:
     """Grade a submission directory: ``{"answers": Report | None, "answers_error": str | None,
     "code": [CodeResult, ...], "code_profile": str, "code_notes": [str, ...]}``.
 
     The code is graded when the directory holds Python files or no answers file (so a
     submission with nothing gets zero on the coding parts rather than nothing at all);
     ``code_options`` go to :func:`grading.code.checks.grade_code` (``profile``, ``settings``).
+    ``audience``: who reads the answers' feedback (:func:`grading.audience.for_audience`).
     """
+    from grading.audience import for_audience
     from grading.code.checks import grade_code, submission_files
 
     directory = Path(directory)
-    answers = _answers_file(directory) if directory.is_dir() else None
     report, problem = None, None
+    try:
+        answers = _answers_file(directory) if directory.is_dir() else None
+    except SeveralWriteups as error:
+        answers, problem = None, str(error)
     if answers is not None:
         from grading.submission import AnswersError, grade_file
 
         try:
-            report = grade_file(answers)
+            report = for_audience(grade_file(answers), audience)
         except AnswersError as error:  # a link, FIFO, device, directory, too large, not TOML
             problem = f"{answers.name} could not be read: {error}"
     code, profile, notes = [], "", []
-    if submission_files(directory) or answers is None:
+    if submission_files(directory) or (answers is None and problem is None):
         graded = grade_code(directory, **code_options)
         code, profile, notes = graded.results, graded.profile, list(graded.notes)
     return {"answers": report, "answers_error": problem, "code": code,
@@ -191,7 +232,7 @@ def results_json(graded: dict[str, Any], *, visibility: str = "visible",
     score = 0.0
     report = graded.get("answers")
     if graded.get("answers_error"):
-        tests.append({"name": "answers.toml", "score": 0.0, "max_score": 0.0,
+        tests.append({"name": "answers file", "score": 0.0, "max_score": 0.0,
                       "status": "failed", "output": graded["answers_error"],
                       "visibility": visibility})
         outputs.append(graded["answers_error"])
@@ -223,8 +264,9 @@ def results_json(graded: dict[str, Any], *, visibility: str = "visible",
 
 
 def text_report(graded: dict[str, Any], width: int = 100) -> str:
-    """A terminal report of :func:`grade_directory`'s result: the answers' table, then one line
-    per code property (points and the first line of its feedback), then the totals."""
+    """A terminal report of :func:`grade_directory`'s result: the answers' table, then each
+    code property (points and the first line of its feedback, wrapped to ``width``), then the
+    totals."""
     lines: list[str] = []
     if graded.get("answers_error"):
         lines.append(graded["answers_error"])
@@ -233,22 +275,32 @@ def text_report(graded: dict[str, Any], width: int = 100) -> str:
         lines += [report.table(width), ""]
     code = graded.get("code") or []
     if code:
-        name_width = min(60, max(len(r.name) for r in code))
-        for r in code:
+        import textwrap
+
+        name_width = min(40, max(len(r.name) for r in code))
+        room = max(20, width - name_width - 12)
+        for r in code:  # the name and the first line of the feedback wrap, never cut
             first = r.output.splitlines()[0] if r.output else ""
-            room = max(20, width - name_width - 14)
-            lines.append(f"{r.name[:name_width]:{name_width}}  {r.score:4g}/{r.max_score:<4g} "
-                         f"{first[:room]}")
+            names = textwrap.wrap(r.name, name_width, break_long_words=False) or [""]
+            texts = textwrap.wrap(first, room, break_long_words=False) or [""]
+            points = f"{r.score:4g}/{r.max_score:<4g}"
+            for row in range(max(len(names), len(texts))):
+                name = names[row] if row < len(names) else ""
+                shown = points if row == 0 else " " * len(points)
+                text = texts[row] if row < len(texts) else ""
+                lines.append(f"{name:{name_width}}  {shown} {text}".rstrip())
         got, total = sum(r.score for r in code), sum(r.max_score for r in code)
         lines.append(f"code: {got:g} / {total:g} points")
         lines += [f"note: {n}" for n in graded.get("code_notes") or []]
     return "\n".join(lines)
 
 
-def write_results_json(directory: str | Path, path: str | Path, **code_options: Any) -> Path:
-    """Grade ``directory`` and write its Gradescope ``results.json`` to ``path``."""
+def write_results_json(directory: str | Path, path: str | Path, *, audience: str = "student",
+                       **code_options: Any) -> Path:
+    """Grade ``directory`` and write its Gradescope ``results.json`` to ``path`` (for students
+    by default: this is what the bundle shows them)."""
     start = time.monotonic()
-    data = results_json(grade_directory(directory, **code_options),
+    data = results_json(grade_directory(directory, audience=audience, **code_options),
                         seconds=time.monotonic() - start)
     path = Path(path)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -256,13 +308,17 @@ def write_results_json(directory: str | Path, path: str | Path, **code_options: 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m grading.autograder grade DIR [--gradescope OUT]`` or ``build OUT.zip``."""
+    """``python -m grading.autograder grade DIR [--gradescope OUT] [--audience WHO]`` or
+    ``build OUT.zip``."""
     parser = argparse.ArgumentParser(prog="python -m grading.autograder")
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade a submission directory")
     grade.add_argument("directory")
     grade.add_argument("--gradescope", metavar="RESULTS_JSON", default=None)
     grade.add_argument("--profile", default=None, help="interface profile: a name or a TOML file")
+    grade.add_argument("--audience", choices=("student", "staff"), default="student",
+                       help="who reads the feedback: student (default; the key's answers are "
+                            "never shown) or staff")
     build = commands.add_parser("build", help="write the Gradescope autograder bundle")
     build.add_argument("out_zip")
     build.add_argument("--profile", default=None, help="interface profile: a name or a TOML file")
@@ -276,10 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     options = {"profile": args.profile} if args.profile else {}
     if args.gradescope:
-        write_results_json(args.directory, args.gradescope, **options)
+        write_results_json(args.directory, args.gradescope, audience=args.audience, **options)
         print(f"wrote {args.gradescope}")
         return 0
-    print(text_report(grade_directory(args.directory, **options)))
+    print(text_report(grade_directory(args.directory, audience=args.audience, **options)))
     return 0
 
 

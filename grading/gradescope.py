@@ -7,6 +7,10 @@ the first invalid line) and ``visibility``; the top level has the automatic ``sc
 ``max_score`` 0 and an output saying they are pending, so the autograder's total is the
 automatic total; their points come from the manual questions of the Gradescope assignment.
 
+The report is written as given: for students (Gradescope shows the output to them), pass it
+through ``grading.audience.for_audience(report, "student")`` first, as the autograder bundle
+does, so that no output reveals the key's answer or the correct option.
+
 Source: Gradescope autograder specifications, "Output Format" (results.json).
 """
 

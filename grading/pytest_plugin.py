@@ -7,6 +7,11 @@ fails otherwise with a report that quotes the line of the file, how the answer w
 feedback and the points; a part graded by a person (a figure) is skipped as pending; an answer
 to an id the key does not have fails. With ``--junitxml`` the same results become JUnit XML.
 
+The feedback is for students by default (students run the plugin on their own answers): it
+names the mistake and shows the counterexample but never the key's answer or the correct
+option (:mod:`grading.audience`); ``--genverify-audience staff`` shows everything, including
+the key's answer.
+
 The answers are read with ``tomllib`` and checked by :func:`grading.key.registry.grade`; nothing in the
 file is evaluated.
 """
@@ -18,7 +23,15 @@ from typing import Any
 
 import pytest
 
-__all__ = ["AnswersFile", "PartFailed", "PartItem", "pytest_collect_file"]
+__all__ = ["AnswersFile", "PartFailed", "PartItem", "pytest_addoption", "pytest_collect_file"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--genverify-audience student|staff`` (default student)."""
+    parser.getgroup("genverify").addoption(
+        "--genverify-audience", choices=("student", "staff"), default="student",
+        help="who reads the feedback on answers*.toml: student (default; the key's answers "
+             "are never shown) or staff (everything, with the key's answer)")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -68,12 +81,17 @@ class PartItem(pytest.Item):
         self.unknown = unknown
         self.result = None
 
+    @property
+    def audience(self) -> str:
+        return str(self.config.getoption("genverify_audience", default="student"))
+
     def runtest(self) -> None:
+        from grading.audience import for_audience
         from grading.key.registry import Status, grade
 
         if self.unknown:
             raise PartFailed(f"{self.part!r} is not a part of the answer key")
-        result = grade(self.part, self.answer)
+        result = for_audience(grade(self.part, self.answer), self.audience)
         self.result = result
         self.user_properties.append(("points", result.points))
         self.user_properties.append(("max_points", result.max_points))
@@ -107,6 +125,13 @@ class PartItem(pytest.Item):
         out.append(f"  feedback: {result.feedback}")
         if result.detail:
             out.append(f"  detail: {result.detail}")
+        if self.audience == "staff":
+            from grading.audience import reference_text
+            from grading.key.registry import question
+
+            key = reference_text(question(self.part))
+            if key:
+                out.append(f"  key: {key}")
         return "\n".join(out)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],

@@ -43,7 +43,8 @@ def plot_discriminator_1d(ax: Any, result: Any, *, threshold: float = 0.05) -> N
     twin.set_ylabel("D(x)")
     error = sup_error_on_region(result, threshold=threshold)
     ax.set_title(f"1-D: sup |D − D*| = {error:.4f} on the shaded region "
-                 f"({result.seconds:.1f} s of training)", fontsize=10)
+                 f"(training: {result.seconds:.2f} s wall clock, {result.cpu_seconds:.2f} s CPU)",
+                 fontsize=10)
     lines = ax.get_legend_handles_labels()
     more = twin.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7, loc="upper left")
@@ -71,7 +72,9 @@ def plot_discriminator_2d(axes: Any, result: Any, *, threshold: float = 0.05) ->
         ax.contour(gx, gy, (0.5 * (p + q)).reshape(shape), levels=[threshold], colors="k",
                    linewidths=1.0, linestyles="--")
         ax.set_aspect("equal")
-        ax.set_title(f"2-D: {name}" + (f" (sup |D − D*| = {error:.4f})" if name != "D*" else
+        ax.set_title(f"2-D: {name}" + (f" (sup |D − D*| = {error:.4f}; training: "
+                                       f"{result.seconds:.2f} s wall clock, "
+                                       f"{result.cpu_seconds:.2f} s CPU)" if name != "D*" else
                                        " (blue: p_data, orange: p_G)"), fontsize=10)
     axes[1].figure.colorbar(filled, ax=list(axes), shrink=0.8, label="D(x)")
 
@@ -81,7 +84,8 @@ def plot_jsd(ax: Any, gan: Any) -> None:
     ax.semilogy(gan.recorded_steps, np.maximum(gan.jsd, 1e-8), marker="o", color="tab:purple")
     ax.axhline(np.log(2), color="0.6", lw=0.8, ls=":")
     final = gan.generator.distribution()
-    ax.set_title(f"full GAN: JSD falls {gan.jsd[0]:.3f} → {gan.jsd[-1]:.2g} nats; "
+    ax.set_title(f"full GAN: JSD falls from {gan.jsd[0]:.4f} to {gan.jsd[-1]:.5f} nats in "
+                 f"{gan.seconds:.2f} s wall clock; "
                  f"p_G = N({final.mean[0]:.2f}, {final.std[0]:.2f}²) vs p_data = "
                  f"N({gan.config.data.mean[0]:g}, {gan.config.data.std[0]:g}²)", fontsize=9)
     ax.set_xlabel("generator step")

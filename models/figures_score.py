@@ -109,8 +109,9 @@ def figure_4b(panels: Sequence[Panel], sigma: float | None = None) -> Any:
         level = float(panel.result.config.sigma_min if sigma is None else sigma)
         arrows = plot_score_field(ax, panel.result.score, panel.data, level)
         fig.colorbar(arrows, ax=ax, label="log₁₀ ‖s_θ‖", shrink=0.8)
-        ax.set_title(f"4.b {panel.name}: direction of the learned score s_θ(x, σ = {level:.3g})",
-                     fontsize=10)
+        ax.set_title(f"4.b {panel.name}: direction of the learned score s_θ(x, σ = {level:.3g})\n"
+                     f"(training: {panel.result.seconds:.2f} s wall clock, "
+                     f"{panel.result.cpu_seconds:.2f} s CPU)", fontsize=10)
     return fig
 
 

@@ -5,10 +5,15 @@
 * ``enabled`` is not ``False`` (``True`` forces it on, ``None`` means "decide automatically"),
 * the environment variable ``GENVERIFY_PROGRESS`` is not ``0`` / ``false`` / ``no`` / ``off``
   (``GENVERIFY_PROGRESS=1`` forces it on, like ``enabled=True``), and
-* in automatic mode, stderr (where tqdm writes) and stdout are both terminals.
+* in automatic mode, stderr (where tqdm writes) is a terminal. Where stdout goes does not
+  matter: ``genverify report > log`` keeps its bar on the terminal and the log clean, and
+  ``genverify report 2> log`` gets no bar at all.
 
 When the bar is off, the iterable is returned through a no-op wrapper with the same
 ``set_postfix`` / ``update`` / ``close`` methods, so training loops need no branches.
+``write_line(bar, text, stream)`` prints a line without tearing a bar that shares the terminal
+(tqdm clears the bar, the line is written, the bar redrawn) and flushes ``stream``, so that the
+line reaches a pipe, a file or a CI log at once.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TextIO, TypeVar
 
 T = TypeVar("T")
 
@@ -39,7 +44,7 @@ def progress_enabled(enabled: bool | None = None) -> bool:
         return False
     if enabled is True or env in _ON:
         return True
-    return _is_tty(sys.stderr) and _is_tty(sys.stdout)
+    return _is_tty(sys.stderr)
 
 
 class _Quiet(Generic[T]):
@@ -85,4 +90,15 @@ def progress_bar(
     return tqdm(iterable, **tqdm_kwargs)
 
 
-__all__ = ["ENV_VAR", "progress_bar", "progress_enabled"]
+def write_line(bar: Any, text: str, stream: TextIO | None = None) -> None:
+    """Write ``text`` and a newline to ``stream`` (default stdout) above ``bar``, then flush."""
+    stream = sys.stdout if stream is None else stream
+    if isinstance(bar, _Quiet):
+        stream.write(text + "\n")
+    else:
+        with bar.external_write_mode(file=stream):
+            stream.write(text + "\n")
+    stream.flush()
+
+
+__all__ = ["ENV_VAR", "progress_bar", "progress_enabled", "write_line"]

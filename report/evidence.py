@@ -5,14 +5,29 @@ tolerance a z-quantile times the standard error); quadrature checks compare with
 multiple of QUADPACK's error estimate. Model checks train the tiny models of ``models/`` on the
 embedded defaults and compare them with the derived closed forms. Every formula comes from
 ``derivations`` through ``numerics.bridge``.
+
+A :class:`Check` carries its name and homework part with the function that runs it, so a check
+that raises is still reported under its own part. A row's time is the wall time of that check
+alone; a model trained once for several checks is trained by the first of them, which carries
+the training time (the others reuse it). The model checks run on one torch thread each, in
+two worker processes (the VAE; the GAN and score models) while the main process verifies the
+derivations.
+
+``quick=True`` keeps the numeric cross-checks and the two smallest models, the 1-D
+discriminator (3.c) and the mixture score model (4.b), with their full configurations and
+tolerances. It leaves out the VAE of Question 2 with its bounds and the figures of 2.e (the
+longest training: 3000 Adam steps), the 2-D discriminator, the full GAN and the figure of
+Question 3, annealed Langevin with the exact score, and the CS446 score model with the
+figures 4.b and 4.c.
 """
 
 from __future__ import annotations
 
 import io
+import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -20,17 +35,61 @@ from report.page import Evidence
 
 FAILURE_PROB = 1e-6  # false-failure probability of each statistical check of the report
 QUADRATURE_SAFETY = 10.0  # a quadrature agrees when within this many error estimates (+1e-9)
+# torch threads of the model checks: the models are tiny, so a second thread does not shorten
+# a step, it only spins, and the two model processes and the main one share the two cores.
+MODEL_THREADS = 1
+# The worker processes of the model checks: a model trained once for several checks stays in one
+# process; the two take about the same time.
+VAE_PROCESS = "VAE"
+GAN_AND_SCORE_PROCESS = "GAN and score models"
+# What the model checks of both processes import: loaded once before the workers fork, so that
+# neither loads it again (torch's optimizers load torch._dynamo on first use, ~1 s each time).
+WORKER_IMPORTS = ("torch", "torch._dynamo", "matplotlib.figure", "matplotlib.backends.backend_agg")
 
 # (μ1, σ1, μ2, σ2): a spread of Gaussian pairs, including equal variances (part 1.h)
 KL_CASES = ((0.0, 1.0, 0.0, 1.0), (0.5, 0.8, -0.3, 1.4), (-1.0, 2.0, 1.0, 0.7), (0.3, 1.2, -0.4, 1.2))
 
 
+class Check(NamedTuple):
+    """One check of the report: its name, the homework part it answers, how to run it.
+
+    ``process``: the worker process that may run it beside the others (:func:`report.run.
+    run_checks` with ``background=True``); checks that share a trained model share a process,
+    and their evidence must pickle (no SymPy: an unevaluated expression would come back
+    evaluated). ``None``: the main process (the derivations and the numeric checks).
+    """
+
+    name: str
+    part: str
+    run: Callable[[], Evidence]
+    process: str | None = None
+
+
+def _check(name: str, part: str, claim: str,
+           body: Callable[[], tuple[str, bool, list, bytes | None]], process: str | None = None) -> Check:
+    return Check(name, part, lambda: _timed(part, claim, body), process)
+
+
+def _model_check(name: str, part: str, claim: str,
+                 body: Callable[[], tuple[str, bool, list, bytes | None]], process: str) -> Check:
+    """A check that trains or runs a torch model, in worker ``process`` on one thread (see
+    ``MODEL_THREADS``)."""
+
+    def on_one_thread() -> tuple[str, bool, list, bytes | None]:
+        from models.layers import threads_limited
+
+        with threads_limited(MODEL_THREADS):
+            return body()
+
+    return _check(name, part, claim, on_one_thread, process)
+
+
 def _png(figure: Any) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
+    pyplot = sys.modules.get("matplotlib.pyplot")  # the figures are built without pyplot; a
+    if pyplot is not None:                         # pyplot figure is released (importing
+        pyplot.close(figure)                       # pyplot only for this costs ~0.3 s)
     return buffer.getvalue()
 
 
@@ -174,8 +233,9 @@ def ddpm_marginal_by_simulation(n: int = 100_000, seed: int = 0) -> Evidence:
 # the VAE of Question 2
 
 
-def vae_checks(*, mnist_dir: str | None) -> list[tuple[str, Callable[[], Evidence]]]:
-    """Train the VAE once; then its bound checks and the three figures of 2.e."""
+def vae_checks(*, mnist_dir: str | None) -> list[Check]:
+    """Train the VAE once (in the bounds check, which carries the training time); then its
+    bound checks and the three figures of 2.e."""
     state: dict[str, Any] = {}
 
     def trained():
@@ -231,9 +291,11 @@ def vae_checks(*, mnist_dir: str | None) -> list[tuple[str, Callable[[], Evidenc
     claims = {"2.e.i": "prior samples: decoder probabilities beside Bernoulli samples",
               "2.e.ii": "encoder means of the training set, coloured by label",
               "2.e.iii": "interpolations z_α = α μ_a + (1 − α) μ_b, α = 0, 0.1, …, 1"}
-    checks = [("VAE bounds", lambda: _timed("1.c", "VAE: log p(x) ≥ IWAE ≥ ELBO, trained on the digits", bounds))]
+    checks = [_model_check("VAE bounds", "1.c", "VAE: log p(x) ≥ IWAE ≥ ELBO, trained on the digits",
+                           bounds, VAE_PROCESS)]
     for part, claim in claims.items():
-        checks.append((f"figure {part}", lambda part=part, claim=claim: _timed(part, claim, lambda: figure(part))))
+        checks.append(_model_check(f"figure {part}", part, claim, lambda part=part: figure(part),
+                                   VAE_PROCESS))
     return checks
 
 
@@ -243,9 +305,10 @@ def _png_file(path: Any) -> bytes:
     return Path(path).read_bytes()
 
 
-def gan_checks(*, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
+def gan_checks(*, quick: bool = False, seed: int = 0) -> list[Check]:
     """Question 3: discriminators trained against fixed generators land on D*; a full GAN
-    drives the JSD down. Each model is trained once and shared with the figure."""
+    drives the JSD down; the figure shows all three. Each model is trained once, by its own
+    check; the figure reuses them. ``quick``: the 1-D discriminator only."""
     state: dict[str, Any] = {}
 
     def trained(name: str) -> Any:
@@ -269,16 +332,7 @@ def gan_checks(*, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
                 {"quantity": "sup |D − D*| where (p_data + p_G)/2 ≥ 0.05", "value": f"{error:.4f} (≤ 0.02)"},
                 {"quantity": "V(D*, G) = −log 4 + 2 JSD",
                  "value": f"{optimal_value(config.data, config.generator):.6f}"}]
-        figure = None
-        if name == "1-D":
-            import tempfile
-
-            from models.figures_gan import question3_figure
-
-            with tempfile.TemporaryDirectory() as folder:
-                figure = _png_file(question3_figure(folder, seed=seed, one_d=result, two_d=trained("2-D"),
-                                                    gan=trained("GAN"), progress=False))
-        return f"trained {name} D against D* = p_data/(p_data + p_G) on a grid", error <= 0.02, rows, figure
+        return f"trained {name} D against D* = p_data/(p_data + p_G) on a grid", error <= 0.02, rows, None
 
     def full_gan():
         result = trained("GAN")
@@ -288,15 +342,31 @@ def gan_checks(*, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
         return (f"JSD by quadrature falls from {first:.4f} to {last:.5f} during training",
                 last < first / 10, rows, None)
 
-    return [(f"GAN discriminator {name}",
-             lambda name=name: _timed("3.c", f"the trained {name} discriminator lands on D*",
-                                      lambda: discriminator(name)))
-            for name in ("1-D", "2-D")] + \
-        [("full GAN", lambda: _timed("3.d", "a full GAN drives the JSD to the data down", full_gan))]
+    def figure():
+        import tempfile
+
+        from models.figures_gan import question3_figure
+
+        with tempfile.TemporaryDirectory() as folder:
+            png = _png_file(question3_figure(folder, seed=seed, one_d=trained("1-D"), two_d=trained("2-D"),
+                                             gan=trained("GAN"), progress=False))
+        return "figure 3", True, [], png
+
+    checks = [_model_check(f"GAN discriminator {name}", "3.c", f"the trained {name} discriminator lands on D*",
+                     lambda name=name: discriminator(name), GAN_AND_SCORE_PROCESS)
+              for name in (("1-D",) if quick else ("1-D", "2-D"))]
+    if not quick:
+        checks += [_model_check("full GAN", "3.d", "a full GAN drives the JSD to the data down", full_gan,
+                                GAN_AND_SCORE_PROCESS),
+                   _model_check("figure 3", "3.c", "trained discriminators beside D*; the GAN's JSD falls",
+                                figure, GAN_AND_SCORE_PROCESS)]
+    return checks
 
 
-def score_checks(*, quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], Evidence]]]:
-    """Question 4: the learned score against the exact noised-mixture score; the figures."""
+def score_checks(*, quick: bool, seed: int = 0) -> list[Check]:
+    """Question 4: the learned score against the exact noised-mixture score; the figures.
+    The mixture model is trained by the score-field check; the CS446 model and the samples of
+    both by the figure 4.b check. ``quick``: the score field only."""
     state: dict[str, Any] = {}
 
     def field():
@@ -352,20 +422,24 @@ def score_checks(*, quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], 
         return (f"annealed Langevin (η = {COURSE_SETTINGS.eta:g}, {COURSE_SETTINGS.steps_per_level} "
                 f"steps per level) with the derived score; {result.summary()}"), result.passed, [], None
 
-    full = [("Langevin with the exact score",
-             lambda: _timed("4.c", "annealed Langevin with the exact score samples p_σ", langevin_exact))]
-    return ([] if quick else full) + [
-            ("score field", lambda: _timed("4.b", "the learned score matches the exact score", field)),
-            ("figure 4.b", lambda: _timed("4.b", "quiver of the learned score at σ = 0.1", figures)),
-            ("figure 4.c", lambda: _timed("4.c", "annealed Langevin samples over the data", samples))]
+    process = GAN_AND_SCORE_PROCESS
+    checks = [_model_check("score field", "4.b", "the learned score matches the exact score", field, process)]
+    if not quick:
+        checks = [_model_check("Langevin with the exact score", "4.c",
+                               "annealed Langevin with the exact score samples p_σ", langevin_exact, process),
+                  *checks,
+                  _model_check("figure 4.b", "4.b", "quiver of the learned score at σ = 0.1", figures, process),
+                  _model_check("figure 4.c", "4.c", "annealed Langevin samples over the data", samples, process)]
+    return checks
 
 
-def checks(*, quick: bool, mnist_dir: str | None) -> list[tuple[str, Callable[[], Evidence]]]:
-    """Every evidence check of the report, in running order."""
+def checks(*, quick: bool, mnist_dir: str | None) -> list[Check]:
+    """Every evidence check of the report, in running order (``quick``: see the module)."""
     numeric = [
-        ("KL by Monte Carlo", kl_by_monte_carlo),
-        ("KL by quadrature", kl_by_quadrature),
-        ("GAN value by quadrature", gan_value_by_quadrature),
-        ("DDPM marginal by simulation", ddpm_marginal_by_simulation),
+        Check("KL by Monte Carlo", "1.d", kl_by_monte_carlo),
+        Check("KL by quadrature", "1.h", kl_by_quadrature),
+        Check("GAN value by quadrature", "3.d", gan_value_by_quadrature),
+        Check("DDPM marginal by simulation", "4", ddpm_marginal_by_simulation),
     ]
-    return numeric + vae_checks(mnist_dir=mnist_dir) + gan_checks() + score_checks(quick=quick)
+    vae = [] if quick else vae_checks(mnist_dir=mnist_dir)
+    return numeric + vae + gan_checks(quick=quick) + score_checks(quick=quick)

@@ -24,7 +24,8 @@ from typing import Any
 
 from grading.isolation import run_isolated
 from grading.key.registry import Result, Status, grade, questions
-from grading.submission import AnswersError, Report, read_answers_text
+from grading.graded import Report
+from grading.textfile import AnswersError, read_answers_text
 from grading.writeup.extract import Extraction, extract
 from grading.writeup.parts import find_parts, key_layout
 from grading.writeup.source import format_of, read_source

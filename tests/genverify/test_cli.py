@@ -392,3 +392,176 @@ def test_grade_of_a_folder_whose_answers_file_cannot_be_read_exits_two(capsys, t
     (tmp_path / "answers.toml").write_text('"1.g" = "0"\n', encoding="utf-8")
     code, out, _ = _run(capsys, "grade", str(tmp_path))
     assert code == 1 and "1.g" in out  # graded: the parts not answered lose points
+
+
+# -- parts -------------------------------------------------------------------------------------
+
+
+def test_parts_lists_every_part_with_its_points_kind_and_prompt(capsys, monkeypatch):
+    from grading.key.registry import questions
+
+    monkeypatch.setenv("COLUMNS", "1000")
+    code, out, _ = _run(capsys, "parts")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["part", "points", "kind", "prompt"]
+    for q in questions():
+        row = next(line for line in lines if line.startswith(q.id + " "))
+        assert f" {q.points:g} " in row and q.kind in row and row.endswith(q.prompt)
+    assert lines[-1] == ("total: 82 points in 19 parts: 49 checked automatically (14 parts), "
+                         "33 graded by a person (5 parts)")
+
+
+def test_parts_wraps_prompts_to_the_terminal_and_never_cuts_them(capsys, monkeypatch):
+    from grading.key.registry import questions
+
+    monkeypatch.setenv("COLUMNS", "70")
+    _, out, _ = _run(capsys, "parts")
+    body = out.splitlines()[2:-1]
+    assert all(len(line) <= 70 for line in body)
+    flowing = " ".join(" ".join(line.split()) for line in body)
+    for q in questions():
+        assert " ".join(q.prompt.split()) in flowing  # every word, in order
+    long = next(q for q in questions() if q.id == "1.e")
+    assert not any(line.endswith(long.prompt) for line in body)  # the twin: it was wrapped
+
+
+def test_parts_as_json_keeps_automatic_and_manual_points_apart(capsys):
+    code, out, _ = _run(capsys, "parts", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["format"] == "genverify-parts" and len(data["parts"]) == 19
+    assert (data["total_points"], data["automatic_points"], data["manual_points"]) == (82, 49, 33)
+    by_part = {p["part"]: p for p in data["parts"]}
+    assert by_part["4.b"]["automatic"] is False and by_part["1.h"]["automatic"] is True
+    assert set(by_part["1.h"]) == {"part", "points", "kind", "automatic", "prompt"}
+
+
+# -- grade: genverify's own JSON, and the audience ---------------------------------------------
+
+
+PART_KEYS = {"part", "status", "points", "max_points", "feedback", "read_as", "detail", "mistake"}
+
+
+def test_grade_json_is_genverifys_own_result(capsys):
+    code, out, _ = _run(capsys, "grade", str(DATA / "answers_partial.toml"), "--json")
+    data = json.loads(out)
+    assert code == 1 == data["exit_code"]
+    assert (data["format"], data["version"], data["audience"]) == ("genverify-grade", 1, "staff")
+    assert (data["score"], data["max_score"], data["pending_points"]) == (20.125, 49, 33)
+    assert data["source"].endswith("answers_partial.toml") and data["unknown"] == ["5.a"]
+    assert [p["part"] for p in data["parts"]][:3] == ["1.a", "1.b", "1.c"]
+    assert all(PART_KEYS <= set(p) for p in data["parts"])
+    assert "tests" not in data  # Gradescope's format only behind --gradescope
+    parts = {p["part"]: p for p in data["parts"]}
+    assert parts["1.h"]["mistake"] == "factor_two" and parts["1.j"]["reference"] == "(3) p_θ(z|x)"
+
+
+def test_grade_for_students_never_shows_the_key(capsys):
+    code, out, _ = _run(capsys, "grade", str(DATA / "answers_partial.toml"), "--json",
+                        "--audience", "student")
+    data = json.loads(out)
+    assert code == 1 and data["audience"] == "student" and data["score"] == 20.125
+    assert "(3) p_θ(z|x)" not in out and not any("reference" in p for p in data["parts"])
+    code, out, _ = _run(capsys, "grade", str(DATA / "answers_partial.toml"),
+                        "--audience", "student")
+    assert "which is option" not in out and "the answer is no" not in out
+    code, out, _ = _run(capsys, "grade", str(DATA / "answers_partial.toml"))  # the twin: staff
+    assert "which is option" in out and "the answer is no" in out
+
+
+def test_grade_json_passes_a_parts_extraction_through():
+    from genverify.cli import grade_data
+
+    class Written:  # a report of a write-up: each part says where its answer was found
+        def to_dict(self):
+            return {"source": "hw5.tex", "score": 3.5, "max_score": 49, "pending_points": 33,
+                    "total_points": 82, "unknown": [],
+                    "parts": [{"part": "1.g", "status": "correct", "points": 3.5,
+                               "max_points": 3.5, "feedback": "correct", "read_as": "0",
+                               "detail": "", "mistake": None, "line": 4,
+                               "extraction": {"text": "$0$", "line": 4}}]}
+
+    data = grade_data(Written(), audience="student", exit_code=1)
+    assert data["parts"][0]["extraction"] == {"text": "$0$", "line": 4}
+    assert "reference" not in data["parts"][0]
+    assert grade_data(Written(), audience="staff", exit_code=1)["parts"][0]["reference"] == "0"
+
+
+def test_grade_of_a_folder_prints_the_same_json_with_its_code(capsys, tmp_path):
+    (tmp_path / "answers.toml").write_text('"1.g" = "0"\n', encoding="utf-8")
+    code, out, _ = _run(capsys, "grade", str(tmp_path), "--json")
+    data = json.loads(out)
+    assert code == 1 and data["format"] == "genverify-grade" and data["exit_code"] == 1
+    assert data["score"] == 3.5 and data["code"] == [] and data["answers_error"] is None
+    assert {p["part"] for p in data["parts"]} >= {"1.g", "4.c"}
+    (tmp_path / "answers.toml").write_text('"1.g" = \n', encoding="utf-8")  # the twin
+    code, out, err = _run(capsys, "grade", str(tmp_path), "--json")
+    data = json.loads(out)
+    assert code == 2 == data["exit_code"] and "not valid TOML" in data["answers_error"]
+    _one_line_error(err)
+
+
+def test_grade_of_a_folder_with_several_write_ups_exits_two_and_says_why(capsys, tmp_path):
+    (tmp_path / "a.tex").write_text("", encoding="utf-8")
+    (tmp_path / "b.md").write_text("", encoding="utf-8")
+    code, _, err = _run(capsys, "grade", str(tmp_path))
+    assert code == 2 and "several write-ups: a.tex, b.md; keep one" in err
+    _one_line_error(err)
+
+
+# -- help: exit statuses and defaults -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [[], ["equiv"], ["check"], ["grade"], ["parts"],
+                                     ["grade-batch"], ["autograder", "build"]])
+def test_every_help_states_the_exit_status(capsys, command):
+    code, out, _ = _run(capsys, *command, "--help")
+    assert code == 0 and "exit status" in out
+
+
+def test_the_workers_default_is_in_the_help(capsys):
+    _, out, _ = _run(capsys, "grade-batch", "--help")
+    assert "(default: 2)" in " ".join(out.split())
+    assert build_parser().parse_args(["grade-batch", "d"]).workers == 2
+
+
+def test_the_audience_option_is_checked(capsys):
+    code, _, err = _run(capsys, "check", "1.g", "0", "--audience", "teacher")
+    assert code == 2 and "invalid choice" in err
+    _one_line_error(err)
+    code, _, err = _run(capsys, "check", "1.g", "0", "--audiense", "student")
+    assert code == 2 and "did you mean --audience?" in err
+
+
+# -- grade-batch -------------------------------------------------------------------------------
+
+
+def test_grade_batch_says_how_many_rows_have_an_error_and_draws_no_bar_into_a_pipe(capsys,
+                                                                                   tmp_path):
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "alice.toml").write_text('"1.g" = "0"\n', encoding="utf-8")
+    (batch / "bob.toml").write_text('"1.g" = \n', encoding="utf-8")
+    out_csv = tmp_path / "scores.csv"
+    code, out, err = _run(capsys, "grade-batch", str(batch), "--workers", "1", "--csv",
+                          str(out_csv))
+    assert code == 0 and err == ""
+    assert out == f"wrote {out_csv}: 2 submissions; 1 with an error (see the error column)\n"
+
+
+def test_grade_batch_refuses_zero_workers(capsys, tmp_path):
+    code, _, err = _run(capsys, "grade-batch", str(tmp_path), "--workers", "0")
+    assert code == 2 and "--workers must be at least 1" in err
+    _one_line_error(err)
+
+
+def test_the_readmes_answers_file_is_complete_and_correct(capsys, tmp_path):
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("**An answers file**", 1)[1].split("```toml\n", 1)[1].split("```")[0]
+    assert "'''" in example and "= [" in example  # both kinds of string, and a derivation
+    (tmp_path / "answers.toml").write_text(example, encoding="utf-8")
+    code, out, _ = _run(capsys, "grade", str(tmp_path / "answers.toml"), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["score"] == data["max_score"] == 49
+    (tmp_path / "answers.toml").write_text(example.replace("'''", '"""'), encoding="utf-8")
+    code, _, _ = _run(capsys, "grade", str(tmp_path / "answers.toml"))  # the twin: \ escapes
+    assert code != 0

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grading.autograder import build_autograder, grade_directory, results_json, text_report
+from grading.autograder import (SeveralWriteups, _answers_file, build_autograder,
+                                grade_directory, main, results_json, text_report)
 from grading.code.checks import CodeResult
 
 SUBMISSIONS = Path(__file__).parent / "code" / "submissions"
@@ -77,7 +78,8 @@ def test_an_unreadable_answers_file_is_reported_and_the_rest_is_graded(tmp_path:
     graded = grade_directory(tmp_path)
     assert graded["answers"] is None and "could not be read" in graded["answers_error"]
     data = results_json(graded)
-    assert data["tests"][0]["name"] == "answers.toml" and data["score"] == 0
+    assert data["tests"][0]["name"] == "answers file" and data["score"] == 0
+    assert "answers.toml could not be read" in data["tests"][0]["output"]
 
 
 @pytest.mark.slow
@@ -127,3 +129,86 @@ def test_the_bundle_carries_the_profile_it_is_built_for(tmp_path: Path) -> None:
 
     with pytest.raises(ProfileError):  # refused when building, not on Gradescope
         build_autograder(tmp_path / "bad.zip", profile="cs999")
+
+
+# -- the answers file: TOML, or the one write-up ---------------------------------------------------
+
+
+def test_answers_toml_comes_before_any_write_up(tmp_path: Path) -> None:
+    (tmp_path / "hw5.tex").write_text("")
+    (tmp_path / "answers_v2.toml").write_text("")
+    assert _answers_file(tmp_path).name == "answers_v2.toml"
+    (tmp_path / "answers.toml").write_text("")
+    assert _answers_file(tmp_path).name == "answers.toml"
+
+
+@pytest.mark.parametrize("name", ["hw5.tex", "writeup.md", "notes.markdown", "answers.txt"])
+def test_the_one_write_up_of_a_folder_is_its_answers(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_text("")
+    (tmp_path / "README.md").write_text("")  # never a write-up
+    (tmp_path / "requirements.txt").write_text("")
+    (tmp_path / "figures.md").mkdir()  # a folder is not a write-up
+    (tmp_path / "vae.py").write_text("")
+    assert _answers_file(tmp_path) == tmp_path / name
+
+
+def test_several_write_ups_are_an_error_not_a_guess(tmp_path: Path) -> None:
+    (tmp_path / "b.md").write_text("")
+    (tmp_path / "a.tex").write_text("")
+    with pytest.raises(SeveralWriteups, match=r"^several write-ups: a.tex, b.md; keep one$"):
+        _answers_file(tmp_path)
+    graded = grade_directory(tmp_path)
+    assert graded["answers_error"] == "several write-ups: a.tex, b.md; keep one"
+    assert graded["answers"] is None and graded["code"] == []  # no Python file: no code run
+    (tmp_path / "b.md").unlink()  # the twin: one write-up is read
+    assert _answers_file(tmp_path) == tmp_path / "a.tex"
+
+
+def test_a_folder_with_no_answers_file_and_no_write_up_has_none(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("")
+    (tmp_path / "vae.py").write_text("")
+    assert _answers_file(tmp_path) is None
+
+
+def test_a_write_up_is_graded_with_grade_file(tmp_path: Path, monkeypatch) -> None:
+    import grading.submission as submission
+
+    (tmp_path / "hw5.md").write_text("## 1.g\n$0$\n")
+    monkeypatch.setattr(submission, "grade_file", lambda path: submission.grade_answers(
+        {"1.g": "0"}, source=str(path)))
+    graded = grade_directory(tmp_path)
+    assert graded["answers_error"] is None and graded["answers"].score == 3.5
+    monkeypatch.setattr(submission, "grade_file", lambda path: (_ for _ in ()).throw(
+        submission.AnswersError(f"{path}: no part markers")))
+    graded = grade_directory(tmp_path)  # the twin: an unreadable write-up is reported
+    assert graded["answers"] is None and "hw5.md could not be read" in graded["answers_error"]
+
+
+# -- who reads the feedback ---------------------------------------------------------------------
+
+
+def test_the_bundle_grades_for_students_unless_told_otherwise(tmp_path: Path, capsys) -> None:
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "answers.toml").write_text('"1.j" = "(1)"\n"1.f" = "yes"\n')
+    out = tmp_path / "results.json"
+    assert main(["grade", str(submission), "--gradescope", str(out)]) == 0
+    tests = {t["name"]: t["output"] for t in json.loads(out.read_text())["tests"]}
+    assert "(3)" not in tests["1.j"] and "not the right option" in tests["1.j"]
+    assert "ignores x" not in tests["1.f"]
+    assert main(["grade", str(submission), "--gradescope", str(out), "--audience", "staff"]) == 0
+    tests = {t["name"]: t["output"] for t in json.loads(out.read_text())["tests"]}
+    assert "the answer is (3) p_θ(z|x)" in tests["1.j"] and "ignores x" in tests["1.f"]  # twin
+    capsys.readouterr()
+
+
+def test_the_code_lines_of_the_text_report_wrap_instead_of_being_cut() -> None:
+    long = "the submission holds no Python file (*.py with a module name) " * 2
+    name = "log_normal_diag: agrees with the derived closed form on ordinary inputs"
+    text = text_report({"answers": None, "code": [CodeResult(name, 0.0, 1.0, long, "f", "2")]},
+                       width=80)
+    lines = text.splitlines()
+    assert all(len(line) <= 80 for line in lines) and len(lines) > 2  # wrapped
+    words = text.split()
+    assert all(word in words for word in (long + name).split())  # every word is there
+    assert text.count("0/1") == 1  # the points once, on the first line

@@ -58,3 +58,14 @@ def test_the_file_written_is_json_gradescope_can_read(partial, tmp_path):
     assert all(set(t) >= {"name", "score", "max_score", "output", "visibility"}
                for t in data["tests"])
     assert "5.a" in data["output"]  # the unknown id is mentioned
+
+
+def test_a_report_for_students_reaches_gradescope_without_the_key(partial):
+    from grading.audience import for_audience
+
+    student = {t["number"]: t["output"] for t in
+               results_json(for_audience(partial, "student"))["tests"]}
+    staff = {t["number"]: t["output"] for t in results_json(partial)["tests"]}
+    assert "the answer is no" not in student["1.e"] and "not the expected answer" in student["1.e"]
+    assert "the answer is no" in staff["1.e"]  # the twin: staff see the key
+    assert "factor of 2" in student["1.h"] and "the reference is" in student["1.h"]

@@ -81,3 +81,21 @@ def test_results_go_to_junit_xml(pytester):
     result.assert_outcomes(passed=1, failed=13, skipped=5)  # 1.h wrong, 12 parts missing
     xml = (pytester.path / "report.xml").read_text(encoding="utf-8")
     assert 'name="1.g"' in xml and 'name="points"' in xml
+
+
+def test_students_running_the_plugin_never_see_the_key(pytester):
+    pytester.makefile(".toml", answers='"1.j" = "(1)"\n"1.f" = "yes"\n')
+    result = pytester.runpytest(*PLUGIN, "-k", "1.j or 1.f")
+    result.assert_outcomes(failed=2, deselected=17)
+    result.stdout.fnmatch_lines(["*feedback: that is not the right option*"])
+    result.stdout.fnmatch_lines(["*feedback: yes is not the expected answer*"])
+    assert "(3) p_θ(z|x)" not in result.stdout.str() and "key:" not in result.stdout.str()
+    assert "ignores x" not in result.stdout.str()
+
+
+def test_staff_see_the_key_with_the_audience_option(pytester):
+    pytester.makefile(".toml", answers='"1.j" = "(1)"\n')
+    result = pytester.runpytest(*PLUGIN, "-k", "1.j", "--genverify-audience", "staff")
+    result.assert_outcomes(failed=1, deselected=18)
+    result.stdout.fnmatch_lines(["*feedback: the answer is (3) p_θ(z|x)*",
+                                 "*key: (3) p_θ(z|x)*"])

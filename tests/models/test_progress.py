@@ -1,4 +1,5 @@
-"""Tests of models.progress: the bar shows on a terminal, hides otherwise or when asked."""
+"""Tests of models.progress: the bar shows on a terminal, hides otherwise or when asked; lines
+written beside it reach their stream at once, without the bar's remains."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 import pytest
 
 from models import progress
-from models.progress import ENV_VAR, progress_bar, progress_enabled
+from models.progress import ENV_VAR, progress_bar, progress_enabled, write_line
 
 
 class _Stream(io.StringIO):
@@ -29,12 +30,15 @@ def terminals(monkeypatch):
     return set_terminals
 
 
-def test_the_bar_shows_only_when_both_streams_are_terminals(terminals):
-    terminals(True, True)
-    assert progress_enabled()
-    for stdout, stderr in ((False, True), (True, False), (False, False)):
+def test_the_bar_shows_exactly_when_stderr_is_a_terminal_wherever_stdout_goes(terminals):
+    for stdout, stderr in ((True, True), (False, True), (True, False), (False, False)):
         terminals(stdout, stderr)
-        assert not progress_enabled()
+        assert progress_enabled() is stderr
+
+
+def test_twin_a_bar_tied_to_stdout_would_hide_from_a_terminal_when_the_table_is_piped(terminals):
+    terminals(False, True)  # genverify report > log: the bar still belongs on the terminal
+    assert progress_enabled() != (progress.sys.stderr.isatty() and progress.sys.stdout.isatty())
 
 
 @pytest.mark.parametrize("value", ["0", "false", "OFF", "no"])
@@ -66,3 +70,31 @@ def test_a_shown_bar_writes_to_stderr(terminals):
     items = list(progress_bar(range(3), desc="training", mininterval=0))
     assert items == [0, 1, 2]
     assert "training" in progress.sys.stderr.getvalue()
+
+
+class _Flushes(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushed = ""
+
+    def flush(self) -> None:
+        self.flushed = self.getvalue()
+
+
+@pytest.mark.parametrize("shown", [False, True])
+def test_a_line_written_beside_the_bar_is_flushed_at_once_and_the_bar_is_not_in_it(terminals, shown):
+    terminals(False, shown)
+    bar = progress_bar(total=3, desc="checks", mininterval=0)
+    bar.update()
+    table = _Flushes()
+    write_line(bar, "1.h     a row", table)
+    assert table.flushed == "1.h     a row\n"
+    bar.close()
+    assert "checks" in progress.sys.stderr.getvalue() if shown else progress.sys.stderr.getvalue() == ""
+
+
+def test_twin_a_plain_write_leaves_the_line_in_the_buffer(terminals):
+    terminals(False, False)
+    table = _Flushes()
+    table.write("1.h     a row\n")  # what print() into a pipe does: no flush
+    assert table.flushed == ""

@@ -43,3 +43,34 @@ def test_the_ddpm_marginal_matches_a_simulated_chain_and_a_square_root_slip_does
     wrong = sp.Lambda(derived.variables, 1 - sp.sqrt(1 - derived.expr))  # √ᾱ for ᾱ
     monkeypatch.setattr(diffusion, "DDPM_MARGINAL_VARIANCE", wrong)
     assert not evidence.ddpm_marginal_by_simulation().ok
+
+
+QUICK = {"KL by Monte Carlo", "KL by quadrature", "GAN value by quadrature",
+         "DDPM marginal by simulation", "GAN discriminator 1-D", "score field"}
+LARGEST = {"VAE bounds", "figure 2.e.i", "figure 2.e.ii", "figure 2.e.iii", "GAN discriminator 2-D",
+           "full GAN", "figure 3", "Langevin with the exact score", "figure 4.b", "figure 4.c"}
+
+
+def test_quick_mode_keeps_the_numeric_checks_and_the_smallest_models_only():
+    quick = {check.name for check in evidence.checks(quick=True, mnist_dir=None)}
+    full = {check.name for check in evidence.checks(quick=False, mnist_dir=None)}
+    assert quick == QUICK and full == QUICK | LARGEST
+
+
+def test_twin_a_quick_mode_that_drops_one_check_is_caught():
+    full = [check.name for check in evidence.checks(quick=False, mnist_dir=None)]
+    old_quick = {name for name in full if name != "Langevin with the exact score"}  # the old --quick
+    assert old_quick != QUICK
+
+
+def test_each_numeric_check_is_filed_under_the_part_it_carries_and_runs_in_the_main_process():
+    for check in evidence.checks(quick=True, mnist_dir=None)[:4]:
+        assert check.process is None and check.run().part == check.part
+
+
+def test_checks_that_share_a_trained_model_share_a_worker_process():
+    vae = {"VAE bounds", "figure 2.e.i", "figure 2.e.ii", "figure 2.e.iii"}
+    for quick in (True, False):
+        for check in evidence.checks(quick=quick, mnist_dir=None)[4:]:
+            expected = evidence.VAE_PROCESS if check.name in vae else evidence.GAN_AND_SCORE_PROCESS
+            assert check.process == expected, check.name
