@@ -14,7 +14,7 @@ from typing import Any
 
 from grading.key.registry import Result, Status
 
-__all__ = ["MAX_LISTED", "Report"]
+__all__ = ["MAX_LISTED", "Report", "extraction_text"]
 
 MAX_LISTED = 20  # ids the key does not have, listed one by one in the table
 
@@ -92,7 +92,7 @@ class Report:
             text = " ".join(cell.ljust(w) for cell, w in zip(row[:3], widths))
             extraction = self.extractions.get(result.part) if result is not None else None
             if extraction is not None:
-                for line in _wrap(_extraction_text(extraction), width - 2):
+                for line in _wrap(extraction_text(extraction), width - 2):
                     out.append(f"  {line}")
             lines = _wrap(" ".join(row[3].split()), room) or [""]
             out.append(f"{text}  {lines[0]}".rstrip())
@@ -132,7 +132,7 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, max(20, width), break_long_words=False, break_on_hyphens=False)
 
 
-def _extraction_text(extraction: Any) -> str:
+def extraction_text(extraction: Any) -> str:
     """One part's extraction in words: what was read, from which lines, how; or why not."""
     where = ""
     if extraction.lines:

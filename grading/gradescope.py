@@ -1,8 +1,8 @@
 """Gradescope's ``results.json`` for a graded submission.
 
 One test per part of the key, with its ``score``, ``max_score``, ``status`` (``passed`` only
-with full points), ``output`` (the feedback, how the answer was read, the counterexample or
-the first invalid line) and ``visibility``; the top level has the automatic ``score``, an
+with full points), ``output`` (for a write-up, what was read and from which lines; the feedback, how the answer
+was read, the counterexample or the first invalid line) and ``visibility``; the top level has the automatic ``score``, an
 ``output`` summary and the ``visibility``. Parts graded by a person are listed with
 ``max_score`` 0 and an output saying they are pending, so the autograder's total is the
 automatic total; their points come from the manual questions of the Gradescope assignment.
@@ -20,16 +20,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from grading.graded import Report, extraction_text
 from grading.key.registry import Result
-from grading.submission import Report
 
 __all__ = ["VISIBILITIES", "results_json", "write_results"]
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
-def _output(result: Result) -> str:
-    lines = [f"{result.status.value}: {result.feedback}"]
+def _output(result: Result, extraction: Any = None) -> str:
+    lines = [extraction_text(extraction)] if extraction is not None else []
+    lines.append(f"{result.status.value}: {result.feedback}")
     if result.read_as:
         lines.append(f"read as: {result.read_as}")
     if result.line:
@@ -54,7 +55,7 @@ def results_json(report: Report, *, visibility: str = "visible",
             "max_score": result.max_points if result.automatic else 0.0,
             "status": "passed" if result.automatic and result.points == result.max_points
             else "failed",
-            "output": _output(result),
+            "output": _output(result, report.extractions.get(result.part)),
             "visibility": test_visibility or visibility,
         }
         if not result.automatic:

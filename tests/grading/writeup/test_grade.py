@@ -155,3 +155,12 @@ def test_a_reader_that_overruns_its_deadline_is_a_clear_message(monkeypatch, tmp
     with pytest.raises(AnswersError, match="could not be read within"):
         grade_file(path)
     assert os.path.exists(path)
+
+
+def test_gradescope_results_show_each_parts_extraction_before_its_verdict(report):
+    from grading.gradescope import results_json
+
+    tests = {test["name"]: test for test in results_json(report)["tests"]}
+    assert tests["1.g"]["output"].startswith("read from line 6")
+    assert "correct: " in tests["1.g"]["output"].splitlines()[1]
+    assert tests["1.a"]["output"].startswith("not found")
