@@ -925,7 +925,7 @@ _NOT_AN_ANSWER = re.compile(r"(?:eq|eqn|equation|fig|figure|question|problem|par
 
 def _sentence_numbers(text: str) -> list[str]:
     """The distinct numbers of the first sentence that has one: outside formulas (not the 2 of
-    ``\mathbb{R}^2``), or a formula that is only a number (``$2$``); not "Eq. 1" or "Figure 2"."""
+    ``\\mathbb{R}^2``), or a formula that is only a number (``$2$``); not "Eq. 1" or "Figure 2"."""
     for sentence in re.split(r"(?<=[.!?;])\s+", text):
         numbers: list[str] = []
         for piece in re.split(r"(\$[^$]*\$)", sentence):
