@@ -19,7 +19,8 @@ a submission graded with another profile says so in ``note``. Points a person gr
 are not in ``score`` or ``max_score``: ``pending_points`` holds them.
 
 CSV columns: ``submission``, ``score``, ``max_score``, ``answers_score``, ``answers_max``,
-``code_score``, ``code_max``, ``pending_points``, ``profile`` (the interface profile the code
+``code_score``, ``code_max``, ``pending_points``, ``review`` (the parts that need a person:
+undecided or unreadable, e.g. a write-up part not found), ``profile`` (the interface profile the code
 was graded with), one ``code:<function>`` column per graded function (its points; the functions
 of every profile met, in order), ``seconds``, ``error`` and ``note``.
 """
@@ -109,6 +110,8 @@ def _grade_one(path: str, code_options: dict[str, Any]) -> dict[str, Any]:
         row[key] = round(float(row.get(key) or 0.0) + result.score, 6)
     row["score"] = round(answers_score + code_score, 6)
     row["max_score"] = round(answers_max + code_max, 6)
+    row["review"] = " ".join(r.part for r in (report.automatic if report is not None else ())
+                             if r.exit_code == 2)
     row["error"] = _one_line(graded.get("answers_error") or "")
     row["seconds"] = round(time.monotonic() - start, 1)
     return row
@@ -160,7 +163,8 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     for row in rows:
         code += [key for key in row if key.startswith("code:") and key not in code]
     return (["submission", "score", "max_score", "answers_score", "answers_max", "code_score",
-             "code_max", "pending_points", "profile"] + code + ["seconds", "error", "note"])
+             "code_max", "pending_points", "review", "profile"] + code
+            + ["seconds", "error", "note"])
 
 
 def grade_batch(directory: str | Path, workers: int = 2, csv_path: str | Path = "scores.csv",

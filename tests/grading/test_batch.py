@@ -182,3 +182,15 @@ def test_a_progress_bar_is_drawn_only_on_a_terminal(tmp_path: Path, monkeypatch)
     monkeypatch.setattr(sys, "stderr", io.StringIO())  # the twin: a pipe or a log file
     grade_batch(tmp_path, 1, tmp_path / "scores.csv")
     assert sys.stderr.getvalue() == ""
+
+
+def test_a_folder_of_write_ups_is_graded_with_the_parts_for_a_person_listed(
+        tmp_path: Path) -> None:
+    (tmp_path / "dana.md").write_text("## Question 1\n(g) $0$\n(h) $$\\boxed{a}$$ or $$\\boxed{b}$$\n")
+    (tmp_path / "erin.tex").write_text("\\section*{Question 1}\n\\subsection*{(g)} $1$\n")
+    rows = {row["submission"]: row for row in grade_batch(tmp_path, 1, tmp_path / "s.csv",
+                                                           progress=False)}
+    assert rows["dana.md"]["answers_score"] == 3.5 and rows["erin.tex"]["answers_score"] == 0
+    assert "1.h" in rows["dana.md"]["review"].split()  # two boxed answers: a person decides
+    assert "1.g" not in rows["erin.tex"]["review"].split()  # a wrong answer is decided
+    assert {row["max_score"] for row in rows.values()} == {AUTOMATIC}
