@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, TextIO
@@ -406,7 +407,7 @@ def _guarded(command: Callable[[argparse.Namespace, TextIO], int]) -> Callable[.
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args, sys.stdout)
-        except _BadInput:
+        except (_BadInput, BrokenPipeError):  # a closed pipe ends the command quietly
             raise
         except OSError as error:  # "x.zip: No such file or directory", not "[Errno 2] ..."
             where = f"{error.filename}: " if error.filename else ""
@@ -621,13 +622,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 0
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader left
+
+
 def console_main() -> None:
     """The ``genverify`` command: :func:`main`, with SIGTERM and SIGINT closing every live
-    sandbox (and so every process of the students' code) before the process exits."""
+    sandbox (and so every process of the students' code) before the process exits; output
+    into a pipe whose reader has gone ends quietly with status 141."""
     from grading.code.sandbox import install_termination_handler
 
     install_termination_handler()
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`genverify report | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -565,3 +565,23 @@ def test_the_readmes_answers_file_is_complete_and_correct(capsys, tmp_path):
     (tmp_path / "answers.toml").write_text(example.replace("'''", '"""'), encoding="utf-8")
     code, _, _ = _run(capsys, "grade", str(tmp_path / "answers.toml"))  # the twin: \ escapes
     assert code != 0
+
+
+_READER_GONE = """
+import os, sys
+read, write = os.pipe()
+os.close(read)  # the reader is gone before anything is written
+os.dup2(write, 1)
+sys.argv = ["genverify", "parts"]
+from genverify.cli import console_main
+console_main()
+"""
+
+
+def test_output_into_a_pipe_whose_reader_left_ends_quietly_with_status_141():
+    import subprocess
+    import sys as _sys
+
+    done = subprocess.run([_sys.executable, "-c", _READER_GONE], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 141 and "Traceback" not in done.stderr, done.stderr
