@@ -15,6 +15,12 @@ A *question* starts at a heading: ``\\section*{Question 1}``, ``## Problem 3: GA
   number of unlabelled items differs from the question's number of parts, which item answers
   which part is a guess: those parts are *unsure*.
 
+The exam class numbers its items: ``\\question`` the questions (when there are as many as the
+homework has), ``\\part`` the parts of one (a part item count that differs from the
+question's makes them unsure), ``\\subpart`` the sub-parts. Unstarred ``\\section{VAE}``
+headings are numbered as LaTeX numbers them, when every unstarred section is such a heading and
+there are as many as questions.
+
 Roman numerals are sub-parts (``2.e.i``) where the key has sub-parts and letters elsewhere (so
 ``(i)`` in Question 1 is part 1.i). A part's text runs to the next marker of any part (graded or
 not), question heading, unrecognised ``\\section`` or the end of the question's list. A part
@@ -122,6 +128,8 @@ _BEGIN = re.compile(r"\\begin\s*\{(enumerate|itemize|description)\}(\s*\[[^\]]*\
 _END = re.compile(r"\\end\s*\{(enumerate|itemize|description)\}")
 _START = re.compile(r"start\s*=\s*(\d+)")
 _SETCOUNTER = re.compile(r"\\setcounter\s*\{enumi\}\s*\{(\d+)\}")
+_EXAM = re.compile(r"^\s*\\(question|part|subpart)\b\s*(?:\[[^\]]*\])?")  # the exam class
+_UNSTARRED_SECTION = re.compile(r"^\s*\\section\s*\{")
 _CONTINUED = re.compile(r"^\W*\(?cont(?:inued\b|\.|'d\b)", re.IGNORECASE)
 _CLOSERS = re.compile(r"^(?:\s|\*\*|__|\}|\*)*")
 
@@ -169,6 +177,9 @@ class _Reader:
         self.envs: list[dict] = []  # open enumerate/itemize environments
         self.counter_start: int | None = None
         self.seen: set[str] = set()  # the parts marked so far
+        self.numbered = _numbered_sections(lines, layout)  # line index -> question
+        self.exam = _exam_questions(lines, layout)  # line index of a question item -> question
+        self.exam_parts: list[_Marker] = []  # the part items of the current question item
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -203,6 +214,7 @@ class _Reader:
     def read(self) -> list[_Marker]:
         for index, line in enumerate(self.lines):
             self._line(index, line.text)
+        self._check_exam_parts()
         return self.markers
 
     def _line(self, index: int, text: str) -> None:
@@ -217,7 +229,9 @@ class _Reader:
             if rest.strip():
                 self._line(index, rest)
             return
-        if _ITEM.match(text) is not None:
+        if (exam := _EXAM.match(text)) is not None:
+            self._exam(index, exam, text[exam.end():])
+        elif _ITEM.match(text) is not None:
             self._item(index, text)
         else:
             self._plain(index, text)
@@ -225,6 +239,49 @@ class _Reader:
             self._end(index)
         if (counter := _SETCOUNTER.search(text)) is not None:
             self.counter_start = int(counter.group(1)) + 1
+
+    def _exam(self, index: int, match: re.Match[str], rest: str) -> None:
+        """The exam class: question items number the questions, part items the parts of one
+        (letters), subpart items the sub-parts of a part (roman numerals)."""
+        kind = match.group(1)
+        if kind == "question":
+            self._check_exam_parts()
+            question = self.exam.get(index)
+            if question is None:
+                self._push(_Marker(index, "end", None, how="an unnumbered question item"))
+                self.question = None
+                return
+            self._push(_Marker(index, "question", question, None, rest.strip(),
+                               f"question item {question}"))
+            return
+        if self.question is None:
+            return
+        if kind == "part":
+            letter = chr(ord(self.part_letter) + 1) if self.part_letter else "a"
+            marker = _Marker(index, "part", self.question, f"{self.question}.{letter}",
+                             rest.strip(), f"part item {len(self.exam_parts) + 1}")
+            self.exam_parts.append(marker)
+            self._push(marker)
+            return
+        parent = f"{self.question}.{self.part_letter}" if self.part_letter else ""
+        subs = self.layout.subparts.get(parent, ())
+        position = subs.index(self.sub) + 1 if self.sub in subs else 0
+        if position < len(subs):
+            self.sub = subs[position]
+            self.markers.append(_Marker(index, "part", self.question, f"{parent}.{self.sub}",
+                                        rest.strip(), f"subpart item {position + 1}"))
+
+    def _check_exam_parts(self) -> None:
+        """Part items count their letters: when a question has another number of them than
+        the key has parts, which part each answers is a guess."""
+        expected = self.layout.letters.get(self.question or "")
+        if self.exam_parts and expected is not None and len(self.exam_parts) != expected:
+            reason = (f"Question {self.question} has {len(self.exam_parts)} part items where "
+                      f"the question has {expected} parts: which item answers which part is a "
+                      "guess")
+            for marker in self.exam_parts:
+                marker.unsure = reason
+        self.exam_parts = []
 
     def _begin(self, match: re.Match[str]) -> None:
         options = match.group(2) or ""
@@ -323,6 +380,10 @@ class _Reader:
             if marker.kind == "question":
                 self.question_level = level
             return marker
+        if index in self.numbered:  # a section without a number of its own: LaTeX numbers it
+            self.question_level = level
+            return _Marker(index, "question", self.numbered[index], None, "",
+                           f"section number {self.numbered[index]}")
         # an unrecognised heading at the level of the questions (or a \section) ends one
         if level == "section" or (self.question_level is not None and level <= self.question_level
                                   and level.startswith("#")):
@@ -380,6 +441,28 @@ class _Reader:
     def _is_next(self, letter: str) -> bool:
         expected = "a" if self.part_letter is None else chr(ord(self.part_letter) + 1)
         return letter == expected
+
+
+def _numbered_sections(lines: Sequence[Line], layout: Layout) -> dict[int, str]:
+    """Line index -> question for unstarred section headings without a number of their own,
+    which LaTeX numbers 1, 2, ...: only when every unstarred section is such a heading and
+    there are as many as the homework has questions (an extra one would shift the numbers)."""
+    found = [index for index, line in enumerate(lines) if _UNSTARRED_SECTION.match(line.text)]
+    titles = [_strip_heading(lines[index].text)[0].strip() for index in found]
+    numbered = [t for t in titles if _QUESTION.match(t) or _NUMBER_TITLE.match(t)]
+    questions = sorted(layout.letters, key=int)
+    if numbered or len(found) != len(questions):
+        return {}
+    return dict(zip(found, questions))
+
+
+def _exam_questions(lines: Sequence[Line], layout: Layout) -> dict[int, str]:
+    """Line index -> question for the exam class's question items, numbered 1, 2, ...: only
+    when there are as many as the homework has questions."""
+    found = [index for index, line in enumerate(lines)
+             if (match := _EXAM.match(line.text)) is not None and match.group(1) == "question"]
+    questions = sorted(layout.letters, key=int)
+    return dict(zip(found, questions)) if len(found) == len(questions) else {}
 
 
 def find_parts(lines: Sequence[Line], layout: Layout) -> tuple[dict[str, Segment], list[str]]:

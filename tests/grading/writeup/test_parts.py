@@ -161,3 +161,46 @@ def test_line_numbers_are_those_of_the_file():
            "\\section*{Question 1}\n\n(g) $\\E$\n\\end{document}\n"
     segment = _parts(text)["1.g"]
     assert segment.marker_line == 6 and _text(segment) == "$e$"
+
+
+def _exam(questions: list[list[str]]) -> str:
+    lines = [r"\begin{questions}"]
+    for parts in questions:
+        lines += [r"\question[10] A question", r"\begin{parts}"]
+        lines += [rf"\part[2] {answer}" for answer in parts]
+        lines += [r"\end{parts}"]
+    return "\n".join(lines + [r"\end{questions}"])
+
+
+def test_the_exam_classs_questions_and_parts_are_numbered_in_order():
+    text = _exam([list("abcdefghij"), ["code", "code", "code", "code", "figures"],
+                  ["cost", "game", "$D^*$", "value"], ["code", "field", "samples"]])
+    found = _parts(text)
+    assert _text(found["1.g"]) == "g" and _text(found["3.c"]) == "$D^*$"
+    assert found["3.c"].unsure is None and found["1.g"].unsure is None
+
+
+def test_exam_parts_with_one_missing_are_unsure_rather_than_shifted():
+    text = _exam([list("abcdefghij"), ["code"] * 5, ["cost", "$D^*$", "value"],
+                  ["code", "field", "samples"]])
+    found = _parts(text)
+    assert all(found[f"3.{letter}"].unsure for letter in "abc")
+    assert found["1.g"].unsure is None  # the other questions keep their reading
+
+
+def test_exam_questions_that_do_not_number_the_homework_are_not_read_as_its_questions():
+    found = _parts(_exam([list("abcdefghij"), ["cost", "game", "$D^*$", "value"]]))
+    assert not found  # two question items for a four-question homework: numbers unknown
+
+
+def test_unstarred_sections_are_the_questions_when_there_are_as_many_as_questions():
+    sections = ["VAE", "VAE coding", "GAN", "Diffusion"]
+    text = "\n".join(rf"\section{{{title}}}" + "\n(c) answer " + title for title in sections)
+    found = _parts(text)
+    assert _text(found["3.c"]) == "answer GAN" and _text(found["1.c"]) == "answer VAE"
+
+
+def test_an_extra_unstarred_section_leaves_the_numbering_unknown():  # the twin
+    sections = ["Introduction", "VAE", "VAE coding", "GAN", "Diffusion"]
+    text = "\n".join(rf"\section{{{title}}}" + "\n(c) answer " + title for title in sections)
+    assert not _parts(text)
