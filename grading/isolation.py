@@ -22,6 +22,13 @@ Modes (``isolation=``):
   memory cap, and mpmath's precision is process-global, so run such checks one at a time.
 * ``"none"``: in the caller, with only the cooperative deadline (debugging, profiling).
 
+Deadlines in a forked worker or child are CPU time (the check's own process, read by the
+check from :func:`time.process_time` and by the parent from ``/proc``): on a loaded machine a
+check that waits for a core is not cut short, and a check that computes too long is stopped
+after the same work, so a verdict does not depend on the load. A check starved of CPU is
+still stopped after :data:`STARVED_FACTOR` times its budget in wall time; in a thread, and
+where ``/proc`` is missing, the deadline is wall time.
+
 Children leave with ``os._exit``: no ``atexit`` handler runs and no inherited buffer is flushed.
 """
 
@@ -41,6 +48,7 @@ __all__ = ["DeadlineExceeded", "MODES", "Outcome", "deadline_check", "run_isolat
 
 MODES = ("worker", "process", "thread", "none")
 GRACE = 0.5  # seconds a worker may overrun its own deadline before it is killed
+STARVED_FACTOR = 4.0  # a check waiting for a core may take this many times its budget
 
 DEFAULT_MEMORY_BYTES = 1 << 30  # address space a check may add to the parent's
 
@@ -55,15 +63,69 @@ _local = threading.local()
 def deadline_check() -> None:
     """Raise :class:`DeadlineExceeded` if the current check is past its deadline."""
     deadline = getattr(_local, "deadline", None)
-    if deadline is not None and time.monotonic() > deadline:
+    if deadline is not None and _local.clock() > deadline:
         raise DeadlineExceeded
+
+
+def _cpu_seconds(pid: int) -> tuple[float, bool] | None:
+    """The CPU time (user + system) process ``pid`` has used and whether it is runnable
+    (computing or waiting for a core, not blocked), from ``/proc`` (None where there is none)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return seconds, fields[0] == b"R"
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _await_reply(fd: int, pid: int, budget: float, grace: float) -> bool:
+    """Wait until ``fd`` (the reply of process ``pid``) is readable: True; False once the
+    check has used ``budget + grace`` seconds of CPU time, or when it is past that in wall
+    time and blocked (not waiting for a core), or where the CPU time cannot be read; and in
+    any case after :data:`STARVED_FACTOR` times that in wall time.
+
+    A budget in CPU time makes a verdict independent of the machine's load: a check that
+    waits for a core is not cut short (it would turn a correct answer "undecided"), and one
+    that computes too long is stopped after the same work whatever the load.
+    """
+    start = time.monotonic()
+    first = _cpu_seconds(pid)
+    start_cpu = first[0] if first is not None else None
+    hard = start + STARVED_FACTOR * (budget + grace)
+    deadline = start + budget + grace
+    while True:
+        wait = min(deadline, hard) - time.monotonic()
+        if wait > 0 and select.select([fd], [], [], wait)[0]:
+            return True
+        now = time.monotonic()
+        if now >= hard:
+            return False
+        if now < deadline:
+            continue
+        now_cpu = _cpu_seconds(pid)
+        if start_cpu is None or now_cpu is None:
+            return False
+        used, runnable = now_cpu[0] - start_cpu, now_cpu[1]
+        if used >= budget + grace or not runnable:  # done its work, or blocked: not starved
+            return False
+        deadline = now + max(budget + grace - used, 0.05)  # CPU time moves in ticks
 
 
 Outcome = tuple[str, Any]  # ("ok", value) | ("timeout", seconds) | ("failed", message)
 
 
-def _run_guarded(function: Callable[[], Any], deadline: float) -> Outcome:
-    _local.deadline = deadline
+_clock: list[Callable[[], float]] = [time.monotonic]  # CPU time in a forked check process
+
+
+def _run_guarded(function: Callable[[], Any], timeout: float,
+                 clock: Callable[[], float] | None = None) -> Outcome:
+    """``function()`` with :func:`deadline_check` stopping it ``timeout`` seconds of ``clock``
+    from now: the process's CPU time in a forked worker or child (also for checks it runs
+    in-process, ``isolation="none"``), wall time in the grader's own process."""
+    clock = clock or _clock[0]
+    _local.clock = clock
+    _local.deadline = clock() + timeout
     try:
         return "ok", function()
     except DeadlineExceeded:
@@ -101,9 +163,10 @@ def _limit_memory(extra_bytes: int, seconds: float | None) -> None:
 def _in_child(function: Callable[[], Any], timeout: float, memory_bytes: int,
               write_end: int) -> None:
     status = 1
+    _clock[0] = time.process_time  # this process exists for the check: its CPU time
     try:
         _limit_memory(memory_bytes, timeout)
-        outcome = _run_guarded(function, time.monotonic() + timeout)
+        outcome = _run_guarded(function, timeout, time.process_time)
         try:
             data = json.dumps(outcome).encode()
         except (TypeError, ValueError) as error:
@@ -129,11 +192,11 @@ def _run_forked(function: Callable[[], Any], timeout: float, memory_bytes: int) 
         os.close(read_end)
         _in_child(function, timeout, memory_bytes, write_end)
     os.close(write_end)
-    deadline = time.monotonic() + timeout + 0.25  # the child's own deadline comes first
     chunks: list[bytes] = []
-    timed_out = False
+    timed_out = not _await_reply(read_end, pid, timeout, 0.25)  # the child's deadline first
     try:
-        while True:
+        deadline = time.monotonic() + timeout + 0.25  # the reply is written at once
+        while not timed_out:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
@@ -167,8 +230,7 @@ def _run_forked(function: Callable[[], Any], timeout: float, memory_bytes: int) 
 
 def _run_threaded(function: Callable[[], Any], timeout: float) -> Outcome:
     box: list[Outcome] = []
-    deadline = time.monotonic() + timeout
-    worker = threading.Thread(target=lambda: box.append(_run_guarded(function, deadline)),
+    worker = threading.Thread(target=lambda: box.append(_run_guarded(function, timeout)),
                               name="genverify-check", daemon=True)
     worker.start()
     worker.join(timeout + 0.25)
@@ -203,6 +265,7 @@ def _read_exact(fd: int, size: int, deadline: float | None) -> bytes | None:
 
 def _serve(requests: int, replies: int, memory_bytes: int) -> None:  # pragma: no cover
     """The worker's loop (in the forked child): run each request, reply with JSON."""
+    _clock[0] = time.process_time  # this process exists for the checks: its CPU time
     try:
         _limit_memory(memory_bytes, None)
         while True:
@@ -213,7 +276,7 @@ def _serve(requests: int, replies: int, memory_bytes: int) -> None:  # pragma: n
             if body is None:
                 break
             function, args, timeout = pickle.loads(body)  # noqa: S301 - from our parent
-            outcome = _run_guarded(lambda: function(*args), time.monotonic() + timeout)
+            outcome = _run_guarded(lambda: function(*args), timeout, time.process_time)
             try:
                 data = json.dumps(outcome).encode()
             except (TypeError, ValueError) as error:
@@ -251,7 +314,9 @@ class _Worker:
             _write_all(self.requests, len(body).to_bytes(8, "big") + body)
         except OSError:
             return None
-        deadline = time.monotonic() + timeout + GRACE
+        if not _await_reply(self.replies, self.pid, timeout, GRACE):
+            return None
+        deadline = time.monotonic() + timeout + GRACE  # the reply is written at once
         header = _read_exact(self.replies, 8, deadline)
         data = None if header is None else \
             _read_exact(self.replies, int.from_bytes(header, "big"), deadline)
@@ -329,5 +394,5 @@ def run_isolated(function: Callable[..., Any], args: tuple = (), *, timeout: flo
         except OSError:
             pass  # no fork possible right now (process limit): a thread
     if isolation == "none":
-        return _run_guarded(lambda: function(*args), time.monotonic() + timeout)
+        return _run_guarded(lambda: function(*args), timeout)
     return _run_threaded(lambda: function(*args), timeout)

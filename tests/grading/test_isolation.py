@@ -66,3 +66,60 @@ def test_memory_in_a_check_is_bounded() -> None:
     assert status == "failed"
     assert "memory" in message
     assert run_isolated(abs, (-1,), timeout=5.0) == ("ok", 1)
+
+
+# -- deadlines in CPU time: the same work under any load ------------------------------------
+
+
+def _reply_after(seconds: float) -> tuple[int, int]:
+    """A pipe whose write end gets a byte after ``seconds`` (a check that answers late)."""
+    import os
+
+    read, write = os.pipe()
+
+    def answer() -> None:
+        time.sleep(seconds)
+        try:
+            os.write(write, b"x")
+        except OSError:  # the reader stopped waiting first
+            pass
+        os.close(write)
+
+    threading.Thread(target=answer, daemon=True).start()
+    return read, write
+
+
+def _awaited(monkeypatch: pytest.MonkeyPatch, cpu_used: float, runnable: bool) -> bool:
+    """Whether a check that answers 0.6 s late on a budget of 0.2 s (+ 0.1 s grace) is waited
+    for, when its process reports ``cpu_used`` seconds of CPU and its state."""
+    import os
+
+    from grading import isolation
+
+    calls = iter([(0.0, True)] + [(cpu_used, runnable)] * 1000)
+    monkeypatch.setattr(isolation, "_cpu_seconds", lambda pid: next(calls))
+    read, _ = _reply_after(0.6)
+    try:
+        return isolation._await_reply(read, os.getpid(), 0.2, 0.1)
+    finally:
+        os.close(read)
+
+
+def test_a_check_waiting_for_a_core_is_not_cut_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _awaited(monkeypatch, cpu_used=0.05, runnable=True)  # starved: it gets its budget
+
+
+def test_a_check_that_used_its_cpu_budget_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not _awaited(monkeypatch, cpu_used=0.5, runnable=True)  # the twin: over budget
+
+
+def test_a_blocked_check_is_stopped_at_its_wall_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not _awaited(monkeypatch, cpu_used=0.0, runnable=False)  # sleeping: not starved
+
+
+def test_a_starved_check_is_still_stopped_after_a_bounded_wall_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from grading import isolation
+
+    monkeypatch.setattr(isolation, "STARVED_FACTOR", 1.5)  # 0.45 s of wall time < 0.6 s
+    assert not _awaited(monkeypatch, cpu_used=0.0, runnable=True)
