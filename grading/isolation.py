@@ -34,6 +34,7 @@ Children leave with ``os._exit``: no ``atexit`` handler runs and no inherited bu
 
 from __future__ import annotations
 
+import ast
 import atexit
 import json
 import os
@@ -44,7 +45,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DeadlineExceeded", "MODES", "Outcome", "deadline_check", "run_isolated"]
+__all__ = ["DeadlineExceeded", "MODES", "Outcome", "deadline_check", "parse_ast", "run_isolated"]
 
 MODES = ("worker", "process", "thread", "none")
 GRACE = 0.5  # seconds a worker may overrun its own deadline before it is killed
@@ -65,6 +66,18 @@ def deadline_check() -> None:
     deadline = getattr(_local, "deadline", None)
     if deadline is not None and _local.clock() > deadline:
         raise DeadlineExceeded
+
+
+_AST_LOCK = threading.Lock()
+
+
+def parse_ast(source: str | bytes, filename: str = "<unknown>", mode: str = "exec") -> ast.AST:
+    """``ast.parse`` under one process-wide lock. CPython 3.11 before 3.11.8 keeps the AST
+    constructor's recursion count in state that threads share (gh-106905): two threads
+    parsing at once (a check abandoned at its deadline in a thread still parsing, say) make
+    one of them fail with "SystemError: AST constructor recursion depth mismatch"."""
+    with _AST_LOCK:
+        return ast.parse(source, filename=filename, mode=mode)
 
 
 def _cpu_seconds(pid: int) -> tuple[float, bool] | None:

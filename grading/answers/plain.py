@@ -22,6 +22,7 @@ import sympy as sp
 from grading.answers import limits
 from grading.answers.limits import ParseError
 from grading.answers.notation import GREEK, UNICODE_GREEK, Expectation, Given, Namespace
+from grading.isolation import parse_ast
 
 __all__ = ["parse_plain_expression"]
 
@@ -289,7 +290,7 @@ def parse_plain_expression(text: str, namespace: Namespace, *,
         raise ParseError("the answer is empty", 0)
     _refuse_deep_nesting(text)
     try:
-        tree = ast.parse(source_text, mode="eval")
+        tree = parse_ast(source_text, mode="eval")
     except SyntaxError as error:
         column = max((error.offset or 1) - 1, 0)
         lines = source_text.split("\n")[: (error.lineno or 1) - 1]

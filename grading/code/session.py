@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from grading.code.sandbox import Limits, Sandbox, SandboxError
+from grading.isolation import parse_ast
 
 __all__ = [
     "CaseResult",
@@ -163,7 +164,7 @@ def top_level_names(path: Path) -> list[str]:
 
 
 def _parse_python(path: Path) -> ast.Module:
-    return ast.parse(path.read_bytes(), filename=path.name)
+    return parse_ast(path.read_bytes(), filename=path.name)  # one thread at a time
 
 
 def _names_in_fresh_interpreter(path: Path) -> list[str]:

@@ -4,6 +4,7 @@ replaced."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -123,3 +124,26 @@ def test_a_starved_check_is_still_stopped_after_a_bounded_wall_time(
 
     monkeypatch.setattr(isolation, "STARVED_FACTOR", 1.5)  # 0.45 s of wall time < 0.6 s
     assert not _awaited(monkeypatch, cpu_used=0.0, runnable=True)
+
+
+def test_python_is_parsed_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ast as ast_module
+
+    from grading import isolation
+    from grading.answers.notation import Namespace
+    from grading.answers.plain import parse_plain_expression
+    from grading.code import session
+
+    held = []
+    real = ast_module.parse
+
+    def watched(*args, **kwargs):
+        held.append(isolation._AST_LOCK.locked())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ast_module, "parse", watched)
+    parse_plain_expression("sigma**2 / 2", Namespace({}))
+    session.top_level_names(Path(__file__))
+    assert held == [True, True]
+    ast_module.parse("x = 1")  # the twin: a parse outside the lock is seen as one
+    assert held[-1] is False
