@@ -611,6 +611,9 @@ def _answers_last(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from grading.isolation import serialise_ast_parse
+
+    serialise_ast_parse()  # CPython 3.11's ast.parse race (gh-106905)
     try:
         parser = build_parser()
         args = parser.parse_args(_answers_last(parser, sys.argv[1:] if argv is None else argv))

@@ -73,6 +73,9 @@ def _grade_one(path: str, code_options: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission (in a worker process) into one CSV row; its ``max_score`` is the
     key's automatic points plus the points of the profile it was graded with (the batch then
     sets the batch's)."""
+    from grading.isolation import serialise_ast_parse
+
+    serialise_ast_parse()  # a fresh worker process: CPython 3.11's ast.parse race (gh-106905)
     start = time.monotonic()
     row: dict[str, Any] = {"submission": Path(path).name, "error": ""}
     try:

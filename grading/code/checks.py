@@ -178,6 +178,9 @@ def grade_code(directory: str | Path, *, settings: CheckSettings | None = None,
     functions run in ``parallel`` sandboxes (one per question), each started once and
     restarted only after a crash or a timeout. ``specs``: grade these functions only.
     """
+    from grading.isolation import serialise_ast_parse
+
+    serialise_ast_parse()  # CPython 3.11's ast.parse race (gh-106905)
     settings = settings or CheckSettings()
     if specs is not None:
         profile = Profile("custom", "the given functions", tuple(specs))

@@ -147,3 +147,34 @@ def test_python_is_parsed_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) 
     assert held == [True, True]
     ast_module.parse("x = 1")  # the twin: a parse outside the lock is seen as one
     assert held[-1] is False
+
+
+def test_every_ast_parse_of_the_process_takes_the_lock_on_affected_pythons() -> None:
+    import ast as ast_module
+
+    from grading import isolation
+
+    isolation.serialise_ast_parse()
+    if not isolation._AST_RACE:
+        assert getattr(ast_module.parse, "__wrapped__", None) is None  # nothing to fix here
+        return
+    release = threading.Event()
+
+    def hold() -> None:  # another thread in the middle of a parse
+        with isolation._AST_LOCK:
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    done: list[str] = []
+    parse = threading.Thread(target=lambda: done.append(ast_module.dump(ast_module.parse("x"))))
+    bare = threading.Thread(target=lambda: done.append("bare")
+                            if ast_module.parse.__wrapped__("x") else None)
+    parse.start()
+    bare.start()
+    bare.join(5)
+    assert done == ["bare"]  # the twin: the original parse does not wait for the lock
+    release.set()
+    parse.join(5)
+    holder.join(5)
+    assert len(done) == 2  # the patched one waited for the lock, then parsed
