@@ -77,14 +77,18 @@ _AST_LOCK = threading.RLock()
 _AST_RACE = (3, 11) <= sys.version_info[:3] < (3, 11, 8) or sys.version_info[:3] == (3, 12, 0)
 
 
+_ast_serialised: list[bool] = []  # once per process
+
+
 def serialise_ast_parse() -> None:
     """Make every ``ast.parse`` of this process take one lock, on the CPython versions with
     gh-106905 (see :data:`_AST_RACE`); a no-op elsewhere and when already done. The
     ``traceback`` module parses source lines to place its carets, so formatting an exception
     in one thread while another parses is enough to hit the bug: the grader's entry points
     (the command line, batch workers, the checks) call this first."""
-    if not _AST_RACE or getattr(ast.parse, "__wrapped__", None) is not None:
+    if not _AST_RACE or _ast_serialised:
         return
+    _ast_serialised.append(True)
     original = ast.parse
 
     def parse(*args: Any, **kwargs: Any) -> Any:

@@ -138,7 +138,7 @@ def test_python_is_parsed_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) 
     real = ast_module.parse
 
     def watched(*args, **kwargs):
-        held.append(isolation._AST_LOCK.locked())
+        held.append(isolation._AST_LOCK._is_owned())  # held by this thread
         return real(*args, **kwargs)
 
     monkeypatch.setattr(ast_module, "parse", watched)
