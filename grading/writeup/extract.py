@@ -309,7 +309,7 @@ def extract(segment: Segment | None, part: str, kind: str, file_format: str) -> 
     text_lines = [line for line in segment.lines if line.text.strip()]
     if kind == "manual":
         return Extraction(part, "manual", None, span if text_lines else None, span, how)
-    if not text_lines or all(_EMPTY.match(_plain(line.text)) for line in text_lines):
+    if not text_lines or all(_EMPTY.match(_prose_text(line.text)) for line in text_lines):
         return Extraction(part, "empty", None, None, span, how,
                           reason="the part is marked but has no answer")
     kept, restated = _without_restatement(segment.lines)
@@ -395,10 +395,6 @@ def _alternatives(found: list[Block]) -> list[list[Any]]:
                 re.sub(r"\s+", "", row.text) != re.sub(r"\s+", "", final.text):
             out.append([row.line, row.text])
     return out
-
-
-def _plain(text: str) -> str:
-    return _TEXT_MARKUP.sub(r"\1", text).strip()
 
 
 def _prose(part: str, found: list[Block], how: str) -> Extraction:

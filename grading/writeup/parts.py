@@ -184,11 +184,11 @@ class _Reader:
     # -- helpers ---------------------------------------------------------------------------
 
     def _letter_part(self, question: str, token: str, *, index: int, rest: str, how: str,
-                     strong: bool, roman_allowed: bool = True) -> _Marker | None:
+                     strong: bool) -> _Marker | None:
         """A marker for ``token`` (a letter or roman numeral) in ``question``."""
         token = token.lower()
         parent = f"{question}.{self.part_letter}" if self.part_letter else None
-        if (roman_allowed and token in _ROMAN and parent in self.layout.subparts
+        if (token in _ROMAN and parent in self.layout.subparts
                 and token in self.layout.subparts[parent]):
             return _Marker(index, "part", question, f"{parent}.{token}", rest, how, strong)
         if len(token) != 1:
