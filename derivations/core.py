@@ -55,7 +55,19 @@ DIGITS = 30  # working precision of numeric checks
 QUADRATURE_DIGITS = 20  # working precision where an integral is evaluated by quadrature
 TOLERANCE = mpmath.mpf(10) ** -12  # relative agreement demanded at a point
 POINTS = 8  # random points for an algebraic step
+PRECISE_DIGITS = (3 * DIGITS, 9 * DIGITS)  # a tight or violated relation is evaluated again
+STABLE = mpmath.mpf(10) ** -6  # relative change between the precisions of a real gap
 POINTS_WITH_INTEGRALS = 4  # integrals are evaluated by quadrature: fewer, costlier points
+# Undeclared symbols are drawn at a moderate scale (reals in (-2, 2), positives in
+# (e^-1.5, e^1.5)); for relations (inequalities, whose truth can change with the scale, unlike
+# identities of analytic functions) without an integral, every second point is drawn at a
+# wide scale instead: magnitudes e^u with u in
+# one of WIDE_STRATA strata of (-WIDE_LOG, WIDE_LOG), in turn (the moderate scale after 10
+# misses: a pole or a point outside `where`), so that 8 points reach both
+# |x| < 0.23 and |x| > 4.4: a step true only near the origin (x**2 <= 4, s <= 4 or
+# tanh(s) <= 0.99 for s > 0) or only away from it (log(s) >= -1.4) is refused. The cap e^3 keeps 30-digit differences of exponentials far below the tolerance.
+WIDE_LOG = 3.0
+WIDE_STRATA = 4
 
 
 class DerivationError(AssertionError):
@@ -413,7 +425,7 @@ class _Checker:
 
     def _numerically_zero_report(self, difference: sp.Expr, failure: str) -> tuple[bool, str, str]:
         points = POINTS_WITH_INTEGRALS if difference.has(sp.Integral) else POINTS
-        for point, value in self._evaluate(difference, points):
+        for point, value, _ in self._evaluate(difference, points):
             if isinstance(value, mpmath.mpc):  # one side is not real there, or they differ
                 return False, "numeric", f"{failure}: at {_show(point)} the difference is " \
                                          f"not real ({mpmath.nstr(value, 8)}); a step must " \
@@ -435,26 +447,36 @@ class _Checker:
         gap = relation.gts - relation.lts  # >= 0 (or > 0) wherever the relation holds
         strict = isinstance(relation, (sp.StrictGreaterThan, sp.StrictLessThan))
         points = POINTS_WITH_INTEGRALS if gap.has(sp.Integral) else POINTS
-        for point, value in self._evaluate(gap, points):
+        for point, value, at in self._evaluate(gap, points, wide=True):
             if isinstance(value, mpmath.mpc):
                 return False, "numeric", f"not real at {_show(point)}: greater side minus " \
                                          f"smaller side = {mpmath.nstr(value, 8)}"
-            slack = TOLERANCE * max(1, abs(value))
-            if (value <= slack) if strict else (value < -slack):
+            if at is None:  # by quadrature: a gap within the slack counts as 0
+                slack = TOLERANCE * max(1, abs(value))
+                violated = (value <= slack) if strict else (value < -slack)
+            else:  # confirmed at a higher precision: is the gap real or rounding error?
+                value = _resolved_gap(value, at)
+                violated = (value is None or value <= 0) if strict else \
+                    (value is not None and value < 0)
+            if violated:
+                shown = "0 to working precision" if value is None else mpmath.nstr(value, 8)
                 return False, "numeric", f"violated at {_show(point)}: " \
-                                         f"greater side minus smaller side = {mpmath.nstr(value, 8)}"
+                                         f"greater side minus smaller side = {shown}"
         return True, f"numeric ({points} points, {DIGITS} digits)", ""
 
     # -- sampling and evaluation ----------------------------------------------------------
 
-    def _evaluate(self, expr: sp.Expr, count: int) -> Iterable[tuple[dict, Any]]:
-        """Values of ``expr`` at ``count`` random points of the domain (poles are redrawn)."""
+    def _evaluate(self, expr: sp.Expr, count: int,
+                  wide: bool = False) -> Iterable[tuple[dict, Any, Callable | None]]:
+        """Values of ``expr`` at ``count`` random points of the domain (poles are redrawn), each
+        with a function giving it at a given precision (None where an integral is evaluated by
+        quadrature). With ``wide``, every second point is drawn at the wide scale."""
         expr = _lhs_minus_rhs(expr).subs(self.d.given)
         bounds = sorted((s for s in expr.free_symbols if s.is_integer and s.is_positive), key=str)
         compiled: dict[tuple[int, ...], tuple[list, Callable]] = {}
         digits = QUADRATURE_DIGITS if expr.has(sp.Integral) else DIGITS
         with mpmath.workdps(digits):
-            produced = attempts = 0
+            produced = attempts = misses = 0
             while produced < count:
                 attempts += 1
                 if attempts > 50 * count:
@@ -464,18 +486,25 @@ class _Checker:
                     compiled[sizes] = _compile(expr.subs(dict(zip(bounds, sizes))))
                 atoms, function = compiled[sizes]
                 point = dict(zip(bounds, sizes))
-                point.update((atom, self._draw(atom)) for atom in atoms)
+                at_wide = wide and digits == DIGITS and produced % 2 == 1 and misses < 10
+                stratum = (produced // 2) % WIDE_STRATA if at_wide else None
+                point.update((atom, self._draw(atom, stratum)) for atom in atoms)
                 if self.d.where is not None and \
                         self.d.where.subs(self.d.given).subs(point) is not sp.true:
+                    misses += 1
                     continue
                 value = _mp_value(function, [point[atom] for atom in atoms])
                 if value is None:
+                    misses += 1
                     continue  # a pole or an overflow at this point: draw another
-                produced += 1
-                yield point, value
+                produced, misses = produced + 1, 0
+                yield point, value, None if digits != DIGITS else functools.partial(
+                    _precise_value, function, [point[atom] for atom in atoms])
 
-    def _draw(self, atom: sp.Basic) -> Any:
-        """A random value for a symbol, an indexed entry ``x[2]`` or an application ``D(x)``."""
+    def _draw(self, atom: sp.Basic, stratum: int | None = None) -> Any:
+        """A random value for a symbol, an indexed entry ``x[2]`` or an application ``D(x)``;
+        an undeclared real or positive symbol at the moderate scale, or with ``stratum`` at the
+        wide scale's magnitudes e^u, u in that stratum of (-WIDE_LOG, WIDE_LOG)."""
         key = atom.base if isinstance(atom, sp.Indexed) else atom
         spec = self.d.domain.get(key)
         if spec is None and isinstance(atom, sp.Indexed):
@@ -490,7 +519,13 @@ class _Checker:
         symbol = atom.base.label if isinstance(atom, sp.Indexed) else atom
         if getattr(symbol, "is_integer", False):
             return mpmath.mpf(self.rng.randint(1, 4))
-        if getattr(symbol, "is_positive", False):
+        positive = getattr(symbol, "is_positive", False)
+        if stratum is not None:
+            width = 2 * WIDE_LOG / WIDE_STRATA
+            low = -WIDE_LOG + stratum * width
+            magnitude = mpmath.exp(self.rng.uniform(low, low + width))
+            return magnitude if positive or self.rng.random() < 0.5 else -magnitude
+        if positive:
             return mpmath.exp(self.rng.uniform(-1.5, 1.5))
         return mpmath.mpf(self.rng.uniform(-2.0, 2.0))
 
@@ -568,6 +603,27 @@ def _mp_value(function: Callable, values: list) -> Any | None:
     if not mpmath.isfinite(value):
         return None
     return value
+
+
+def _precise_value(function: Callable, values: list, digits: int) -> Any | None:
+    """The value of a compiled expression at ``digits`` digits."""
+    with mpmath.workdps(digits):
+        return _mp_value(function, values)
+
+
+def _resolved_gap(value: Any, at: Callable[[int], Any]) -> Any | None:
+    """The gap at a point, given its value at DIGITS digits and ``at(digits)``: the first value
+    of the ladder DIGITS, *PRECISE_DIGITS that the next precision confirms (to STABLE relative):
+    a real gap, however small or however cancelled. None where no two agree: rounding error of
+    large cancelling terms at every precision, a gap that is 0 to the working precision."""
+    for digits in PRECISE_DIGITS:
+        precise = at(digits)
+        if precise is None or isinstance(precise, mpmath.mpc):
+            return value
+        if abs(value - precise) <= STABLE * abs(precise):
+            return precise
+        value = precise
+    return None
 
 
 def _show(point: Mapping) -> str:

@@ -293,3 +293,50 @@ def test_a_symbol_inside_and_outside_an_unknown_function_is_drawn():
     merged = chain(Step(sp.Integral(f(u) * (sp.cos(u) ** 2 - sp.sin(u) ** 2), (u, 0, 1)), ""),
                    Step(sp.Integral(f(u) * sp.cos(2 * u), (u, 0, 1)), "double angle"))
     assert merged.verify().ok  # a verdict, not a NameError
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("false, true", [
+    (x**2 <= 4, x**2 >= 0),
+    (sigma <= 4, sigma > 0),
+    (sp.tanh(sigma) <= sp.Rational(99, 100), sp.tanh(sigma) < 1),
+    (sp.log(sigma) >= -sp.Rational(7, 5), sp.log(sigma) <= sigma - 1),
+], ids=["x squared at most 4", "sigma at most 4", "tanh below 0.99", "log above -1.4"])
+def test_a_relation_true_only_at_moderate_scales_is_refused_for_every_seed(seed, false, true):
+    # Undeclared symbols are drawn at a wide scale too, one point per stratum of magnitudes
+    # e^-3..e^3, so the refusal does not depend on the seed; the twin is a true relation.
+    assert not chain(Step(x, ""), Step(false, "only near 1", "holds")).verify(seed=seed).ok
+    assert chain(Step(x, ""), Step(true, "everywhere", "holds")).verify(seed=seed).ok
+
+
+
+def test_a_tight_relation_is_decided_by_its_gap_not_by_rounding():
+    # At the wide scale 1 - tanh(sigma) falls below the tolerance (4e-13 at sigma = 14.6) but is
+    # positive; exp(x^2)(cosh^2 - sinh^2) - exp(x^2) is 0 but its 30-digit rounding error is
+    # e^400-sized. The gap is evaluated again at 90 digits: a real gap keeps its value.
+    cosh2_sinh2 = sp.exp(x**2) * (sp.cosh(x) ** 2 - sp.sinh(x) ** 2)
+    for seed in range(4):
+        assert chain(Step(x, ""), Step(sp.tanh(sigma) < 1, "", "holds")).verify(seed=seed).ok
+        assert chain(Step(x, ""), Step(cosh2_sinh2 >= sp.exp(x**2), "", "holds")
+                     ).verify(seed=seed).ok
+        # twins: a gap of -1 under the same rounding, and a strict relation with no gap
+        assert not chain(Step(x, ""), Step(cosh2_sinh2 >= sp.exp(x**2) + 1, "", "holds")
+                         ).verify(seed=seed).ok
+        assert not chain(Step(x, ""), Step(cosh2_sinh2 > sp.exp(x**2), "", "holds")
+                         ).verify(seed=seed).ok
+
+
+def test_a_gap_lost_to_rounding_at_30_digits_is_found_at_a_higher_precision():
+    # (1 + e^(-x^2)) e^(x^2) - e^(x^2) = 1, but for x in (8.5, 9) the 30-digit sum 1 + e^(-x^2)
+    # rounds to 1 and the gap to 0 (or to rounding error of e^81-sized terms)
+    cancelled = (1 + sp.exp(-x**2)) * sp.exp(x**2)
+    near_nine = {x: (8.5, 9.0)}
+    assert chain(Step(x, ""), Step(cancelled > sp.exp(x**2), "", "holds"), domain=near_nine
+                 ).verify().ok
+    assert chain(Step(x, ""), Step(cancelled >= sp.exp(x**2) + 1, "", "holds"),
+                 domain=near_nine).verify().ok
+    # twins: the gap is exactly 1, so these are false at every point
+    assert not chain(Step(x, ""), Step(cancelled > sp.exp(x**2) + 1, "", "holds"),
+                     domain=near_nine).verify().ok
+    assert not chain(Step(x, ""), Step(cancelled >= sp.exp(x**2) + 2, "", "holds"),
+                     domain=near_nine).verify().ok
