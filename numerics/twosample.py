@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
+from scipy.optimize import minimize_scalar
 from scipy.sparse.linalg import eigsh
 from scipy.spatial.distance import cdist
 
@@ -137,7 +138,8 @@ def _weighted_chi2_threshold(top: np.ndarray, rest_sq: float, failure_prob: floa
     bounded by: the computed eigenvalues exactly (−½ log(1 − 2sλ) − sλ each), the others —
     all ≤ the smallest computed one, f — through −½ log(1 − 2u) − u ≤ u²/(1 − 2u):
     K(s) ≤ Σ_top(...) + s² R/(1 − 2sf), R = Σ_rest λ². Hence t(s) = (K(s) + log(1/α))/s is a
-    valid threshold for every s, and the smallest over a fine grid of s is returned.
+    valid threshold for every s; its minimum over s, bracketed on a grid and found by
+    Brent's method, is returned.
     """
     x = math.log(1 / failure_prob)
     largest = float(top[0]) if top.size else 0.0
@@ -147,9 +149,20 @@ def _weighted_chi2_threshold(top: np.ndarray, rest_sq: float, failure_prob: floa
     s_max = 1 / (2 * largest)
     fractions = np.concatenate([np.linspace(1e-3, 0.999, 1000), 1 - np.logspace(-3, -12, 400)])
     s = s_max * fractions
-    u = s[:, None] * top[None, :]
-    k = np.sum(-0.5 * np.log1p(-2 * u) - u, axis=1) + s * s * rest_sq / (1 - 2 * s * floor)
-    return float(np.min((k + x) / s))
+
+    def t(s: np.ndarray) -> np.ndarray:
+        u = s[:, None] * top[None, :]
+        k = np.sum(-0.5 * np.log1p(-2 * u) - u, axis=1) + s * s * rest_sq / (1 - 2 * s * floor)
+        return (k + x) / s
+
+    # t is unimodal (t' = (sK'(s) - K(s) - x)/s^2 and sK' - K increases), so the grid's best
+    # point and its neighbours bracket the minimum, which Brent's method then finds
+    values = t(s)
+    best = int(np.argmin(values))
+    lo, hi = s[max(best - 1, 0)], s[min(best + 1, len(s) - 1)]
+    refined = minimize_scalar(lambda v: float(t(np.array([v]))[0]), bounds=(lo, hi),
+                              method="bounded", options={"xatol": 1e-14 * s_max})
+    return float(min(values[best], refined.fun))
 
 
 def energy_test(x: Any, y: Any, *, failure_prob: float, method: str = "spectral",

@@ -364,7 +364,7 @@ def test_the_weighted_chi2_threshold_is_the_chernoff_bound_minimised_over_s():
 
     bound = minimum(lambda s: exact(s, top) + s * s * rest_sq / (1 - 2 * s * 0.2))
     threshold = _weighted_chi2_threshold(top, rest_sq, 1e-3)
-    assert threshold == pytest.approx(bound, rel=1e-5)
+    assert threshold == pytest.approx(bound, rel=1e-10)
     # valid: never below the Chernoff bound computed with every eigenvalue
     assert threshold >= minimum(lambda s: exact(s, np.concatenate([top, rest])))
 

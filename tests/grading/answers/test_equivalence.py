@@ -441,3 +441,21 @@ def test_without_written_out_definitions_indices_are_still_renamed_and_expectati
     expectation = check_equivalence(Expectation((a + b) * total, q),
                                     Expectation(a * total + b * total, q), isolation="none")
     assert expectation.kind is Kind.EQUIVALENT and expectation.method == "symbolic"
+
+
+def test_no_rewrite_of_definitions_starts_after_the_deadline(monkeypatch) -> None:
+    from grading.answers import equivalence
+    from grading.isolation import _run_guarded
+
+    rewritten: list[sp.Basic] = []
+
+    def spy(expr: sp.Basic, **kwargs: Any) -> sp.Basic:
+        rewritten.append(expr)
+        return expr
+
+    monkeypatch.setattr(equivalence, "expand_definitions", spy)
+    mu = sp.Symbol("mu")
+    assert _run_guarded(lambda: equivalence._expanded(mu), timeout=-1.0) == ("timeout", None)
+    assert rewritten == []  # the deadline had passed: the rewrite never began
+    assert _run_guarded(lambda: equivalence._expanded(mu), timeout=60.0) == ("ok", mu)
+    assert rewritten == [mu]  # the twin: within its time the rewrite runs

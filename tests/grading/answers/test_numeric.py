@@ -235,3 +235,32 @@ def test_a_divergence_and_the_integrals_of_its_definition_are_not_free_of_each_o
     assert definition.agree is True and "concrete instances" in definition.note
     doubled = compare(kl, read(r"\int q(z)\log q(z)\,dz - 2\int q(z) \log p(z)\,dz"), NS)
     assert doubled.agree is False
+
+
+def test_a_comparison_stops_at_its_deadline_before_the_next_point(monkeypatch) -> None:
+    import itertools
+
+    from grading.answers import numeric
+    from grading.isolation import DeadlineExceeded
+
+    evaluated: list[Point] = []
+    original = numeric.evaluate
+
+    def counting(expr: sp.Basic, point: Point, *args, **kwargs):
+        evaluated.append(point)
+        return original(expr, point, *args, **kwargs)
+
+    monkeypatch.setattr(numeric, "evaluate", counting)
+    checks = itertools.count()
+
+    def two_points_of_time() -> None:
+        if next(checks) == 2:
+            raise DeadlineExceeded
+
+    expr = read(r"\sigma^2 + \mu")
+    with pytest.raises(DeadlineExceeded):
+        compare(expr, expr, NS, points=5, deadline_check=two_points_of_time)
+    assert len(evaluated) == 4  # both sides at two points, none at the third
+    evaluated.clear()
+    assert compare(expr, expr, NS, points=5, deadline_check=lambda: None).agree is True
+    assert len(evaluated) == 10  # the twin: without a deadline, five points
