@@ -340,3 +340,43 @@ def test_a_gap_lost_to_rounding_at_30_digits_is_found_at_a_higher_precision():
                      domain=near_nine).verify().ok
     assert not chain(Step(x, ""), Step(cancelled >= sp.exp(x**2) + 2, "", "holds"),
                      domain=near_nine).verify().ok
+
+
+def test_a_relation_between_integrals_is_decided_by_quadrature():
+    half = sp.Integral(x**2 * t, (t, 0, 1))  # = x^2 / 2
+    assert chain(Step(x, ""), Step(half >= 0, "", "holds")).verify().ok
+    assert chain(Step(x, ""), Step(half >= x**2 / 2, "", "holds")).verify().ok
+    # twins: the gap is identically 0, or -x^2/2
+    assert not chain(Step(x, ""), Step(half > x**2 / 2, "", "holds")).verify().ok
+    assert not chain(Step(x, ""), Step(half >= x**2, "", "holds")).verify().ok
+
+
+def test_integrands_are_compared_with_a_real_variable_and_summands_with_an_integer_index():
+    # written with a variable and an index of no declared kind, as a student would
+    u, j = sp.Symbol("u"), sp.Symbol("j")
+    xs, n = sp.IndexedBase("x"), sp.Symbol("n", integer=True, positive=True)
+    integrals = chain(Step(sp.Integral(sp.sqrt(u**2) * x, (u, -1, 1)), ""),
+                      Step(sp.Integral(sp.Abs(u) * x, (u, -1, 1)), "sqrt(u^2) = |u|"))
+    sums = chain(Step(sp.Sum((-1) ** (2 * j) * xs[j], (j, 1, n)), ""),
+                 Step(sp.Sum(xs[j], (j, 1, n)), "(-1)^(2j) = 1"))
+    for verification in (integrals.verify(), sums.verify()):
+        assert verification.ok
+        assert verification.steps[1].method == "symbolic (integrands or summands agree)"
+    # twin: the same integrands do not agree where the variable may be negative
+    assert not chain(Step(sp.Integral(sp.sqrt(u**2) * x, (u, -1, 1)), ""),
+                     Step(sp.Integral(u * x, (u, -1, 1)), "sqrt(u^2) = u")).verify().ok
+
+
+def test_an_applied_function_can_be_given_its_own_domain():
+    D = sp.Function("D")
+    assert chain(Step(x, ""), Step(D(x) * (1 - D(x)) >= 0, "a probability", "holds"),
+                 domain={D(x): (0, 1)}).verify().ok
+    refused = chain(Step(x, ""), Step(D(x) * (1 - D(x)) >= 0, "undeclared", "holds")).verify()
+    assert not refused.ok and "D(x)=" in refused.first_failure.detail  # the point is shown
+
+
+def test_a_value_with_an_imaginary_part_from_rounding_alone_is_real():
+    # log(e^{ix}) = ix for |x| < pi; the 30-digit difference has real and imaginary parts of
+    # rounding size, which is no evidence that a side is not real
+    assert chain(Step(sp.I * x, ""), Step(sp.log(sp.exp(sp.I * x)), "log of exp")).verify().ok
+    assert not chain(Step(sp.I * x, ""), Step(sp.log(sp.exp(2 * sp.I * x)), "")).verify().ok

@@ -233,7 +233,7 @@ def test_sliced_ks_needs_a_generator_for_random_slices_and_matching_dimensions()
     x = np.zeros((5, 2))
     with pytest.raises(ValueError, match="Generator"):
         sliced_ks_test(x, x, failure_prob=0.01)
-    with pytest.raises(ValueError, match="dimension"):
+    with pytest.raises(ValueError, match="the samples differ in dimension"):
         sliced_ks_test(x, np.zeros((5, 3)), failure_prob=0.01, rng=np.random.default_rng(0))
 
 
@@ -276,6 +276,24 @@ def test_nearest_mode_counts_and_torch_inputs():
 
 
 # -- exact checks that kill mutants (issue 13); deterministic: they spend no part of the budget --
+
+
+@pytest.mark.parametrize("counts", [[50, 0, 0], [47, 3, 0], [40, 5, 5]])
+def test_the_mode_weight_statistic_is_the_worst_deviation_over_its_interval_half_width(counts):
+    # narrow intervals (a half-width below one count) included: w = 0.998 with n = 50
+    points = np.repeat(MODES, counts, axis=0)
+    w, alpha = np.array([0.998, 0.001, 0.001]), 0.5
+    result = mode_weight_test(points, MODES, w, failure_prob=alpha)
+    tail, expected = alpha / 6, 50 * w
+    lower, upper = stats.binom.ppf(tail, 50, w), stats.binom.isf(tail, 50, w)
+    c = np.array(counts)
+    half = np.where(c >= expected, upper - expected, expected - lower)
+    inside = (c >= lower) & (c <= upper)
+    # an interval that ends on the expected count's side has no half-width: 0 inside, ∞ outside
+    ratios = [abs(ci - e) / h if h > 0 else (0.0 if ok else math.inf)
+              for ci, e, h, ok in zip(c, expected, half, inside)]
+    assert result.statistic == pytest.approx(max(ratios))
+    assert result.passed == bool(np.all(inside))
 
 
 def test_samples_of_more_than_two_dimensions_are_refused_by_shape():
@@ -367,6 +385,19 @@ def test_the_weighted_chi2_threshold_is_the_chernoff_bound_minimised_over_s():
     assert threshold == pytest.approx(bound, rel=1e-10)
     # valid: never below the Chernoff bound computed with every eigenvalue
     assert threshold >= minimum(lambda s: exact(s, np.concatenate([top, rest])))
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e-3, 1e3, 1e6])
+def test_the_weighted_chi2_threshold_scales_with_the_eigenvalues(scale):
+    # Q = Σ λ_l (Z_l² − 1) scales with λ, so its (1 − α) Chernoff threshold does too
+    from numerics.twosample import _weighted_chi2_threshold
+
+    top, rest_sq = np.array([1.0, 0.5, 0.2]), 20 * 0.2**2
+    scaled = _weighted_chi2_threshold(scale * top, scale**2 * rest_sq, 1e-3)
+    assert scaled == pytest.approx(scale * _weighted_chi2_threshold(top, rest_sq, 1e-3), rel=1e-10)
+    # twin: the threshold of other eigenvalues is not that
+    other = _weighted_chi2_threshold(scale * np.array([1.0, 0.3, 0.1]), scale**2 * rest_sq, 1e-3)
+    assert other != pytest.approx(scaled, rel=1e-3)
 
 
 def test_an_equal_size_ks_level_that_is_exactly_attainable_gives_that_rejection_region():
