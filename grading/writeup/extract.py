@@ -13,15 +13,17 @@ By the kind of the question:
 
 * ``derivation``: every display row of the part, in order (one row: the row itself);
 * ``expression``, ``structured``: the boxed expression, else the last display row (a leading
-  relation such as ``&= X`` removed), else the only inline formula;
+  relation such as ``&= X`` removed), else the only inline formula, or the only one that is
+  not a condition equating two names or a name and a number (``$p_G = p_{data}$``);
 * ``choice``, ``yes/no``, ``number``: the part's prose with its math, from an "Answer:" line on
   when there is one (the key's readers find the option, the yes/no and its reason, the number);
 * ``manual``: nothing is graded; the lines are shown to the person.
 
 A reading the extractor is not sure of is *unsure*, with the reason: two different boxed
 answers, or two final candidates with a change of mind between them ("actually", "or",
-"alternatively", "instead", "correction"); an expression part with several inline formulas and
-no display; a part whose text is empty is *empty* ("skipped", "n/a" count as empty).
+"alternatively", "instead", "correction"); an expression part with several inline formulas that
+are not conditions and no display; a part whose text is empty is *empty* ("skipped", "n/a"
+count as empty).
 """
 
 from __future__ import annotations
@@ -508,6 +510,12 @@ def _final(part: str, found: list[Block], how: str) -> Extraction:
                           how=how + f"; the last displayed line (line {row.line})")
     inline = [row for block in found if block.kind == "prose" for row in block.inline()
               if not _BARE_SYMBOL.match(row.text)]
+    answers = [row for row in inline if not _CONDITION.match(row.text)]
+    if len(inline) > 1 and len({re.sub(r"\s+", "", row.text) for row in answers}) == 1:
+        row = answers[-1]  # "$\log 4 - 2\,JSD$, minimised at $p_G = p_{data}$"
+        return Extraction(part, "read", _strip_relation(row.text), (row.line, row.line),
+                          how=how + f"; the formula in the text (line {row.line}), the others "
+                                    "being conditions")
     distinct_inline = {re.sub(r"\s+", "", row.text): row for row in inline}
     if len(distinct_inline) == 1:
         row = inline[-1]
@@ -529,6 +537,13 @@ def _final(part: str, found: list[Block], how: str) -> Extraction:
                       how=how + "; its text (no formula found)")
 
 
+_NAME = (r"(?:\\(?:mathrm|mathbf|mathcal|operatorname|text)\s*\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z])"
+         r"\s*(?:[_^]\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\\?[A-Za-z0-9*]+)\s*)*(?:\([^()=]*\))?")
+_NUMBER = r"-?\s*(?:\d+(?:\.\d+)?|\\[dt]?frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\}|\d+\s*/\s*\d+)"
+# a formula that equates two names, or a name and a number: a condition stated next to the
+# answer ($p_G = p_{data}$, $D^*(x) = 1/2$, $\mu_\phi \to \mu_p$), not an expression answered
+_CONDITION = re.compile(r"^\s*" + _NAME + r"\s*(?:=|\\neq?|\\to|\\approx|\\equiv)\s*(?:"
+                        + _NAME + "|" + _NUMBER + r")\s*[.,;]?\s*$")
 _BARE_SYMBOL = re.compile(r"^\s*(?:\\[A-Za-z]+|[A-Za-z])\s*(?:[_^]\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+)\s*)*"
                           r"(?:\([^()=]*\))?\s*$")  # $q$, $\sigma^2$, $q_\phi(z|x)$: named, not answered
 

@@ -121,6 +121,36 @@ def test_one_equation_among_inline_symbols_is_the_answer():  # the twin
     assert extraction.answer == r"KL = \frac{a}{2}"
 
 
+CONDITIONS = [r"p_G = p_{data}", r"p_g = p_r", r"p_{\text{data}} = p_G", r"p_G=\pdata",
+              r"D^*(x) = \frac{1}{2}", r"D^*(x)=1/2", r"D_G^*(x) = 0.5", r"\mu_\phi \to \mu_p",
+              r"\sigma^2 = 1", r"q_\phi(z|x) = p(z)", r"\mathrm{JSD}(p_{data}\|p_G) = 0"]
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+@pytest.mark.parametrize("sentence", [
+    "${answer}$, minimised when ${condition}$.",
+    "${answer}$ (attained at ${condition}$)",
+    "At the optimum ${condition}$, and in general ${answer}$.",
+], ids=["after", "in parentheses", "before"])
+def test_the_formula_that_is_not_a_condition_is_the_answer(condition, sentence):
+    answer = r"V(G, D^*) = -\log 4 + 2\,\mathrm{JSD}(p_{data}\|p_G)"
+    text = sentence.replace("{answer}", answer).replace("{condition}", condition)
+    extraction = _extract(text, part="3.d")
+    assert extraction.status == "read", extraction.reason
+    assert extraction.answer == answer  # the key reads a named left side
+    assert "conditions" in extraction.how
+
+
+@pytest.mark.parametrize("text", [
+    r"$\log 4 - 2\,\mathrm{JSD}$, i.e. $\frac{1}{2}$ when $p_G = p_{data}$.",  # two answers
+    r"$\log 4 - 2\,\mathrm{JSD}$ or $-\log 4 + 2\,\mathrm{JSD}$ at $p_G = p_{data}$.",
+    r"It is optimal when $p_G = p_{data}$, so $D^* = \frac{1}{2}$.",  # only conditions
+], ids=["a number and an expression", "two expressions", "two conditions"])
+def test_two_candidate_answers_beside_a_condition_are_still_unsure(text):  # the twins
+    extraction = _extract(text, part="3.d")
+    assert extraction.status == "unsure" and "formulas in the text" in extraction.reason
+
+
 @pytest.mark.parametrize("blank", ["", "skipped", "(skipped)", "N/A", "--", "Did not attempt."])
 def test_a_marked_part_without_an_answer_is_empty(blank):
     assert _extract(blank).status == "empty"
