@@ -59,13 +59,13 @@ PRECISE_DIGITS = (3 * DIGITS, 9 * DIGITS)  # a tight or violated relation is eva
 STABLE = mpmath.mpf(10) ** -6  # relative change between the precisions of a real gap
 POINTS_WITH_INTEGRALS = 4  # integrals are evaluated by quadrature: fewer, costlier points
 # Undeclared symbols are drawn at a moderate scale (reals in (-2, 2), positives in
-# (e^-1.5, e^1.5)); for relations (inequalities, whose truth can change with the scale, unlike
-# identities of analytic functions) without an integral, every second point is drawn at a
-# wide scale instead: magnitudes e^u with u in
-# one of WIDE_STRATA strata of (-WIDE_LOG, WIDE_LOG), in turn (the moderate scale after 10
-# misses: a pole or a point outside `where`), so that 8 points reach both
-# |x| < 0.23 and |x| > 4.4: a step true only near the origin (x**2 <= 4, s <= 4 or
-# tanh(s) <= 0.99 for s > 0) or only away from it (log(s) >= -1.4) is refused. The cap e^3 keeps 30-digit differences of exponentials far below the tolerance.
+# (e^-1.5, e^1.5)). For relations without an integral (inequalities, whose truth can change with
+# the scale, unlike identities of analytic functions) every second point is drawn at a wide
+# scale instead: magnitudes e^u, u in one of WIDE_STRATA strata of (-WIDE_LOG, WIDE_LOG) in turn
+# (the moderate scale again after 10 misses: poles, or points outside `where`). So 8 points
+# reach both |x| < 0.23 and |x| > 4.4, and a step true only near 1 (x**2 <= 4; s <= 4,
+# tanh(s) <= 0.99 or log(s) >= -1.4 for s > 0) is refused. The cap e^3 keeps 30-digit
+# differences of exponentials far below the tolerance.
 WIDE_LOG = 3.0
 WIDE_STRATA = 4
 
@@ -493,13 +493,14 @@ class _Checker:
                         self.d.where.subs(self.d.given).subs(point) is not sp.true:
                     misses += 1
                     continue
-                value = _mp_value(function, [point[atom] for atom in atoms])
+                values = [point[atom] for atom in atoms]
+                value = _mp_value(function, values)
                 if value is None:
                     misses += 1
                     continue  # a pole or an overflow at this point: draw another
                 produced, misses = produced + 1, 0
                 yield point, value, None if digits != DIGITS else functools.partial(
-                    _precise_value, function, [point[atom] for atom in atoms])
+                    _precise_value, function, values)
 
     def _draw(self, atom: sp.Basic, stratum: int | None = None) -> Any:
         """A random value for a symbol, an indexed entry ``x[2]`` or an application ``D(x)``;

@@ -46,8 +46,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DeadlineExceeded", "MODES", "Outcome", "deadline_check", "parse_ast", "run_isolated",
-           "serialise_ast_parse"]
+__all__ = ["CpuDeadline", "DeadlineExceeded", "MODES", "Outcome", "deadline_check", "parse_ast",
+           "process_tree_cpu", "run_isolated", "serialise_ast_parse"]
 
 MODES = ("worker", "process", "thread", "none")
 GRACE = 0.5  # seconds a worker may overrun its own deadline before it is killed
@@ -107,49 +107,87 @@ def parse_ast(source: str | bytes, filename: str = "<unknown>", mode: str = "exe
         return ast.parse(source, filename=filename, mode=mode)
 
 
-def _cpu_seconds(pid: int) -> tuple[float, bool] | None:
-    """The CPU time (user + system) process ``pid`` has used and whether it is runnable
-    (computing or waiting for a core, not blocked), from ``/proc`` (None where there is none)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return seconds, fields[0] == b"R"
-    except (OSError, ValueError, IndexError):
-        return None
+def process_tree_cpu(pid: int) -> tuple[float, bool] | None:
+    """The CPU time (user + system, with reaped children's) of process ``pid`` and every
+    descendant, and whether any of them is runnable (computing or waiting for a core, not
+    blocked); from ``/proc``, None where it cannot be read (the process is gone)."""
+    ticks, runnable, seen, stack = 0, False, set(), [pid]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(f"/proc/{current}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            ticks += sum(int(value) for value in fields[11:15])
+            runnable = runnable or fields[0] == b"R"
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", "rb") as children:
+                    stack.extend(int(child) for child in children.read().split())
+        except FileNotFoundError:
+            if current == pid:
+                return None  # a descendant that has just exited is only skipped
+        except (OSError, ValueError, IndexError):
+            return None
+    return ticks / os.sysconf("SC_CLK_TCK"), runnable
+
+
+class CpuDeadline:
+    """The end of a budget in CPU time of a process tree, looked at in wall time.
+
+    At ``budget`` seconds of wall time the processes are asked how much CPU time they have used
+    since the deadline was set: a tree that is runnable and has used less than its budget was
+    waiting for a core (a busy machine) and is given the rest; one that has used its budget, or
+    is blocked (sleeping, waiting on a pipe: the wall clock is then the only measure), is out
+    of time; and every deadline ends at :data:`STARVED_FACTOR` times its budget in wall time. So
+    a verdict does not depend on the machine's load: a slow but correct answer is not cut
+    short, and an infinite loop is stopped after the same work. Without a ``pid`` (or where
+    ``/proc`` cannot be read) the deadline is wall time. ``cpu`` (default
+    :func:`process_tree_cpu`) and ``clock`` are for tests.
+    """
+
+    def __init__(self, budget: float, pid: int | None = None, *,
+                 cpu: Callable[[int], tuple[float, bool] | None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.budget, self._pid, self._clock = budget, pid, clock
+        self._cpu = cpu or process_tree_cpu
+        start = clock()
+        self._soft, self._hard = start + budget, start + STARVED_FACTOR * budget
+        first = self._cpu(pid) if pid is not None else None
+        self._start_cpu = None if first is None else first[0]
+
+    def remaining(self) -> float:
+        """Wall seconds until the deadline is next looked at."""
+        return max(min(self._soft, self._hard) - self._clock(), 0.0)
+
+    def expired(self) -> bool:
+        now = self._clock()
+        if now >= self._hard:
+            return True
+        if now < self._soft:
+            return False
+        if self._start_cpu is None:
+            return True
+        reading = self._cpu(self._pid)
+        if reading is None:
+            return True
+        used, runnable = reading[0] - self._start_cpu, reading[1]
+        if used >= self.budget or not runnable:
+            return True
+        self._soft = now + max(self.budget - used, 0.05)  # CPU time moves in ticks
+        return False
 
 
 def _await_reply(fd: int, pid: int, budget: float, grace: float) -> bool:
     """Wait until ``fd`` (the reply of process ``pid``) is readable: True; False once the
-    check has used ``budget + grace`` seconds of CPU time, or when it is past that in wall
-    time and blocked (not waiting for a core), or where the CPU time cannot be read; and in
-    any case after :data:`STARVED_FACTOR` times that in wall time.
-
-    A budget in CPU time makes a verdict independent of the machine's load: a check that
-    waits for a core is not cut short (it would turn a correct answer "undecided"), and one
-    that computes too long is stopped after the same work whatever the load.
-    """
-    start = time.monotonic()
-    first = _cpu_seconds(pid)
-    start_cpu = first[0] if first is not None else None
-    hard = start + STARVED_FACTOR * (budget + grace)
-    deadline = start + budget + grace
+    check is out of ``budget + grace`` seconds of CPU time (:class:`CpuDeadline`)."""
+    deadline = CpuDeadline(budget + grace, pid, cpu=process_tree_cpu)
     while True:
-        wait = min(deadline, hard) - time.monotonic()
-        if wait > 0 and select.select([fd], [], [], wait)[0]:
+        if select.select([fd], [], [], deadline.remaining())[0]:
             return True
-        now = time.monotonic()
-        if now >= hard:
+        if deadline.expired():
             return False
-        if now < deadline:
-            continue
-        now_cpu = _cpu_seconds(pid)
-        if start_cpu is None or now_cpu is None:
-            return False
-        used, runnable = now_cpu[0] - start_cpu, now_cpu[1]
-        if used >= budget + grace or not runnable:  # done its work, or blocked: not starved
-            return False
-        deadline = now + max(budget + grace - used, 0.05)  # CPU time moves in ticks
 
 
 Outcome = tuple[str, Any]  # ("ok", value) | ("timeout", seconds) | ("failed", message)

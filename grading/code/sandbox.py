@@ -17,8 +17,9 @@ refused.
 Confinement, in layers (each applied when the platform allows it; :attr:`Sandbox.layers` says
 which were):
 
-* ``session``: a new session and process group; on a timeout (see :class:`_Deadline`) the harness kills the
-  process group (and, with ``namespaces``, everything the student started). Every process of
+* ``session``: a new session and process group; on a timeout (CPU time of the process tree,
+  :class:`grading.isolation.CpuDeadline`) the harness kills the process group (and, with
+  ``namespaces``, everything the student started). Every process of
   the sandbox dies with the harness: the launcher and the namespace's PID 1 have a parent-death
   signal (SIGKILL), armed from one long-lived thread of the harness (the kernel sends it when
   the *thread* that forked dies), and :func:`install_termination_handler` makes SIGTERM and
@@ -102,7 +103,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grading.isolation import CpuDeadline
 
 __all__ = [
     "Limits",
@@ -146,7 +150,7 @@ class Limits:
     open_files: int = 256  # RLIMIT_NOFILE
     tmpfs_bytes: int = 64 * 2**20  # everything it may write, in total (namespaces layer)
     startup_seconds: float = 90.0  # wall clock to start the interpreter and import torch
-    call_seconds: float = 30.0  # one request, callbacks included: CPU time (see _Deadline)
+    call_seconds: float = 30.0  # one request, callbacks included: CPU time (CpuDeadline)
     max_reply_bytes: int = 256 * 2**20  # largest reply the harness accepts
     max_callbacks: int = 100_000  # callbacks per request
 
@@ -848,76 +852,13 @@ def _bootstrap(config: Mapping[str, Any]) -> bytes:
     return _length_prefixed(source) + _length_prefixed(json.dumps(config).encode())
 
 
-STARVED_FACTOR = 4.0  # a request waiting for a core may take this many times its budget
+def _deadline(budget: float, pid: int | None = None) -> CpuDeadline:
+    """A request's deadline: ``budget`` seconds of CPU time of the sandbox's process tree (wall
+    time without ``pid``). Imported here, not at the top: the launcher runs this file with the
+    standard library alone."""
+    from grading.isolation import CpuDeadline
 
-
-def _tree_cpu(pid: int) -> tuple[float, bool] | None:
-    """The CPU time (user + system, with reaped children's) of process ``pid`` and every
-    descendant (the launcher, the namespace's PID 1, the runner and what it started), and
-    whether any of them is runnable (computing or waiting for a core); from ``/proc``, None
-    where it cannot be read."""
-    ticks, runnable, seen, stack = 0, False, set(), [pid]
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        try:
-            with open(f"/proc/{current}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-            ticks += sum(int(value) for value in fields[11:15])
-            runnable = runnable or fields[0] == b"R"
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children", "rb") as children:
-                    stack.extend(int(child) for child in children.read().split())
-        except FileNotFoundError:
-            if current == pid:
-                return None
-        except (OSError, ValueError, IndexError):
-            return None
-    return ticks / os.sysconf("SC_CLK_TCK"), runnable
-
-
-class _Deadline:
-    """The end of a request's budget, in the sandbox's CPU time.
-
-    At ``budget`` seconds of wall time the sandbox's processes are asked how much CPU time they
-    have used since the request began: a sandbox that is runnable and has used less than its
-    budget was waiting for a core (a busy grading machine), and is given the rest; one that has
-    used its budget, or is blocked (sleeping, waiting on a pipe: the wall clock is then the
-    only measure), is out of time; and every request ends at ``STARVED_FACTOR`` times its
-    budget in wall time. So a correct but slow submission gets the same verdict on a loaded
-    machine as on an idle one, and an infinite loop is stopped after the same work. Without a
-    ``pid`` (or ``/proc``) the deadline is wall time.
-    """
-
-    def __init__(self, budget: float, pid: int | None = None, *,
-                 cpu: Callable[[int], tuple[float, bool] | None] = _tree_cpu,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.budget, self._pid, self._cpu, self._clock = budget, pid, cpu, clock
-        start = clock()
-        self._soft, self._hard = start + budget, start + STARVED_FACTOR * budget
-        first = cpu(pid) if pid is not None else None
-        self._start_cpu = None if first is None else first[0]
-
-    def remaining(self) -> float:
-        """Wall seconds until the deadline is next looked at."""
-        return max(min(self._soft, self._hard) - self._clock(), 0.0)
-
-    def expired(self) -> bool:
-        now = self._clock()
-        if now < self._soft:
-            return False
-        if now >= self._hard or self._start_cpu is None:
-            return True
-        reading = self._cpu(self._pid)
-        if reading is None:
-            return True
-        used, runnable = reading[0] - self._start_cpu, reading[1]
-        if used >= self.budget or not runnable:
-            return True
-        self._soft = now + max(self.budget - used, 0.05)  # CPU time moves in ticks
-        return False
+    return CpuDeadline(budget, pid)
 
 
 class Sandbox:
@@ -1003,7 +944,7 @@ class Sandbox:
             except OSError:
                 self._cgroup.remove()
                 self._cgroup = None
-        deadline = _Deadline(self.limits.startup_seconds)  # wall time: imports wait on disks too
+        deadline = _deadline(self.limits.startup_seconds)  # wall time: imports wait on disks
         self._write(_bootstrap(self._config(names, python)), deadline)
         header, _ = self._read_frame(deadline, "start")
         if header.get("kind") != "hello":
@@ -1123,7 +1064,7 @@ class Sandbox:
             if not self.alive:
                 raise RequestNotDelivered(self._death_reason("before the request"))
             self._budget = self.limits.call_seconds if timeout is None else timeout
-            deadline = _Deadline(self._budget, self.process.pid)
+            deadline = _deadline(self._budget, self.process.pid)
             try:
                 self._output_mark = os.fstat(self._stderr.fileno()).st_size
             except (OSError, AttributeError, ValueError):
@@ -1174,7 +1115,7 @@ class Sandbox:
         self._kill()
         return SandboxDied(reason)
 
-    def _write(self, data: bytes, deadline: _Deadline) -> None:
+    def _write(self, data: bytes, deadline: CpuDeadline) -> None:
         view = memoryview(data)
         while view:
             if deadline.expired():
@@ -1195,7 +1136,7 @@ class Sandbox:
                 raise self._gone("while receiving its input") from None
             view = view[written:]
 
-    def _read_exact(self, n: int, deadline: _Deadline, when: str) -> bytes:
+    def _read_exact(self, n: int, deadline: CpuDeadline, when: str) -> bytes:
         chunks = [self._buffer[:n]]
         have = len(chunks[0])
         self._buffer = self._buffer[n:]
@@ -1228,7 +1169,7 @@ class Sandbox:
         self._buffer = data[n:] + self._buffer
         return data[:n]
 
-    def _read_frame(self, deadline: _Deadline, when: str) -> tuple[dict[str, Any], bytes]:
+    def _read_frame(self, deadline: CpuDeadline, when: str) -> tuple[dict[str, Any], bytes]:
         """One frame from the runner; anything malformed kills it (:class:`ProtocolError`)."""
         try:
             if self._read_exact(4, deadline, when) != MAGIC:
@@ -1248,6 +1189,8 @@ class Sandbox:
             raise
 
     def _timeout_reason(self) -> str:
+        from grading.isolation import STARVED_FACTOR
+
         return (f"timed out: no answer within the time limit of {self._budget:g} s of CPU time "
                 f"(too slow for the grading budget, or an infinite loop; a process that waits "
                 f"rather than computes gets {self._budget:g} s of wall time, and no request more "

@@ -544,8 +544,8 @@ _NUMBER = r"-?\s*(?:\d+(?:\.\d+)?|\\[dt]?frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\}|\d
 # answer ($p_G = p_{data}$, $D^*(x) = 1/2$, $\mu_\phi \to \mu_p$), not an expression answered
 _CONDITION = re.compile(r"^\s*" + _NAME + r"\s*(?:=|\\neq?|\\to|\\approx|\\equiv)\s*(?:"
                         + _NAME + "|" + _NUMBER + r")\s*[.,;]?\s*$")
-_BARE_SYMBOL = re.compile(r"^\s*(?:\\[A-Za-z]+|[A-Za-z])\s*(?:[_^]\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+)\s*)*"
-                          r"(?:\([^()=]*\))?\s*$")  # $q$, $\sigma^2$, $q_\phi(z|x)$: named, not answered
+# a name alone ($q$, $\sigma^2$, $q_\phi(z|x)$): named in the text, not answered
+_BARE_SYMBOL = re.compile(r"^\s*" + _NAME + r"\s*$")
 
 
 def _strip_relation(text: str) -> str:

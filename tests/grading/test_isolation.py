@@ -1,12 +1,13 @@
-"""The wall-clock deadline holds in every mode, off the main thread too, and a killed worker is
-replaced."""
+"""The deadline holds in every mode, off the main thread too, in CPU time where a process can be
+measured (CpuDeadline), and a killed worker is replaced."""
 
 from __future__ import annotations
 
+import os
 import threading
-from pathlib import Path
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -98,7 +99,7 @@ def _awaited(monkeypatch: pytest.MonkeyPatch, cpu_used: float, runnable: bool) -
     from grading import isolation
 
     calls = iter([(0.0, True)] + [(cpu_used, runnable)] * 1000)
-    monkeypatch.setattr(isolation, "_cpu_seconds", lambda pid: next(calls))
+    monkeypatch.setattr(isolation, "process_tree_cpu", lambda pid: next(calls))
     read, _ = _reply_after(0.6)
     try:
         return isolation._await_reply(read, os.getpid(), 0.2, 0.1)
@@ -178,3 +179,102 @@ def test_every_ast_parse_of_the_process_takes_the_lock_on_affected_pythons() -> 
     parse.join(5)
     holder.join(5)
     assert len(done) == 2  # the patched one waited for the lock, then parsed
+
+
+# --------------------------------------------------------------------------------------------
+# the CPU-time deadline (CpuDeadline): a loaded machine does not change a verdict
+
+
+class _Machine:
+    """A fake clock and a fake CPU meter for a process tree."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu, self.runnable = 0.0, 0.0, True
+
+    def clock(self) -> float:
+        return self.wall
+
+    def meter(self, pid: int) -> tuple[float, bool]:
+        return self.cpu, self.runnable
+
+
+def _deadline(machine: _Machine, budget: float = 3.0):
+    from grading.isolation import CpuDeadline
+
+    return CpuDeadline(budget, 123, cpu=machine.meter, clock=machine.clock)
+
+
+def test_a_process_waiting_for_a_core_gets_the_rest_of_its_cpu_budget() -> None:
+    machine = _Machine()
+    deadline = _deadline(machine)
+    machine.wall, machine.cpu = 3.0, 1.0  # three seconds passed, one of them computing
+    assert not deadline.expired() and deadline.remaining() == pytest.approx(2.0)
+    machine.wall, machine.cpu = 5.0, 2.9
+    assert not deadline.expired()
+    machine.wall, machine.cpu = 6.0, 3.0  # its budget of CPU time is used: out of time
+    assert deadline.expired()
+
+
+def test_a_process_that_computes_or_blocks_is_out_of_time_at_its_budget() -> None:  # twins
+    busy = _Machine()
+    deadline = _deadline(busy)
+    busy.wall, busy.cpu = 3.0, 3.0  # an infinite loop on an idle machine
+    assert deadline.expired()
+    blocked = _Machine()
+    deadline = _deadline(blocked)
+    blocked.wall, blocked.cpu, blocked.runnable = 3.0, 0.1, False  # sleeping, or on a pipe
+    assert deadline.expired()
+    starved = _Machine()
+    deadline = _deadline(starved)
+    starved.wall, starved.cpu = 2.9, 0.0
+    assert not deadline.expired()
+    starved.wall = 11.0  # never given a core: given the rest, which would run past the cap
+    assert not deadline.expired() and deadline.remaining() == pytest.approx(1.0)
+    starved.wall = 12.0  # the wall-time cap, 4 x the budget, comes first
+    assert deadline.expired()
+
+
+def test_without_a_process_or_its_cpu_time_the_deadline_is_wall_time() -> None:
+    from grading.isolation import CpuDeadline
+
+    machine = _Machine()
+    wall = CpuDeadline(3.0, None, cpu=machine.meter, clock=machine.clock)
+    unreadable = CpuDeadline(3.0, 123, cpu=lambda pid: None, clock=machine.clock)
+    machine.wall = 2.9
+    assert not wall.expired() and not unreadable.expired()
+    machine.wall = 3.0
+    assert wall.expired() and unreadable.expired()
+
+
+def test_the_cpu_time_of_a_process_tree_counts_every_descendant() -> None:
+    import subprocess
+    import sys
+
+    from grading.isolation import process_tree_cpu as _tree_cpu
+
+    # a parent that waits while its child computes 0.5 s of CPU time, says so and sleeps
+    child = ("import sys, time\nend = time.process_time() + 0.5\n"
+             "while time.process_time() < end: pass\n"
+             "sys.stdout.write('done\\n'); sys.stdout.flush(); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c",
+                               f"import subprocess, sys; subprocess.run([sys.executable, '-c', "
+                               f"{child!r}])"], stdout=subprocess.PIPE)
+    try:
+        assert parent.stdout.readline() == b"done\n"
+        tree = _tree_cpu(parent.pid)
+        with open(f"/proc/{parent.pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        alone = sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        assert tree is not None and tree[0] >= 0.5 - 0.02  # the child's time, to a tick
+        assert alone < 0.5 <= tree[0] + 0.02  # the twin: the parent's own time is not that
+        settle = time.monotonic() + 10  # the child is between its flush and its sleep
+        while tree is not None and tree[1] and time.monotonic() < settle:
+            time.sleep(0.01)
+            tree = _tree_cpu(parent.pid)
+        assert tree is not None and not tree[1]  # both sleep: blocked, not waiting for a core
+    finally:
+        parent.kill()
+        parent.wait()
+    assert _tree_cpu(parent.pid) is None  # gone: unreadable, so the deadline is wall time
+    own = _tree_cpu(os.getpid())
+    assert own is not None and own[1]  # this process is running
